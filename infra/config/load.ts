@@ -1,0 +1,145 @@
+/**
+ * Turns the raw Pulumi config map into a validated StackConfig, or one
+ * ConfigError listing every problem by its key path (`mlserve:gpuNodes.minSize`),
+ * the value given and what is allowed. Nothing here registers a resource.
+ */
+import type { z } from "zod";
+import { awsRegion, MLSERVE_KEYS, stackConfigSchema, type StackConfig } from "./schema";
+import { didYouMean } from "./suggest";
+
+export const NAMESPACE = "mlserve";
+
+export interface ConfigProblem {
+    /** Full key path, e.g. `mlserve:gpuNodes.minSize`. */
+    path: string;
+    /** The value given, as JSON, or undefined when the key was missing. */
+    given?: string;
+    message: string;
+}
+
+export class ConfigError extends Error {
+    constructor(
+        readonly problems: ConfigProblem[],
+        readonly source: string,
+    ) {
+        super(formatProblems(problems, source));
+        this.name = "ConfigError";
+    }
+}
+
+export interface LoadedConfig {
+    config: StackConfig;
+    /** Valid but questionable settings, printed by the plan and logged by `pulumi up`. */
+    warnings: string[];
+}
+
+/**
+ * @param raw the flat config map as Pulumi holds it (`{"mlserve:cluster": "{...json}", "aws:region": "us-east-1"}`)
+ * @param source where the map came from, for the message (e.g. `Pulumi.dev.yaml`)
+ */
+export function parseStackConfig(
+    raw: Record<string, string>,
+    ctx: { project: string; stack: string; source: string },
+): LoadedConfig {
+    const problems: ConfigProblem[] = [];
+    const mlserve: Record<string, unknown> = {};
+
+    for (const [fullKey, value] of Object.entries(raw)) {
+        const [ns, key] = splitKey(fullKey);
+        if (ns !== NAMESPACE || key === undefined) continue;
+        if (!MLSERVE_KEYS.includes(key)) {
+            problems.push({
+                path: fullKey,
+                given: preview(parseValue(value)),
+                message: `unknown key${didYouMean(key, MLSERVE_KEYS)}; known keys: ${MLSERVE_KEYS.map((k) => `${NAMESPACE}:${k}`).join(", ")}`,
+            });
+            continue;
+        }
+        mlserve[key] = parseValue(value);
+    }
+
+    const regionRaw = raw["aws:region"];
+    const region = awsRegion.safeParse(regionRaw);
+    if (!region.success) {
+        problems.push({
+            path: "aws:region",
+            given: regionRaw === undefined ? undefined : preview(regionRaw),
+            message:
+                regionRaw === undefined
+                    ? "is required: run `pulumi config set aws:region us-east-1`"
+                    : "must be an AWS region such as us-east-1",
+        });
+    }
+
+    // The stack name becomes part of the EKS cluster name and AWS resource names.
+    if (!/^[a-z0-9][a-z0-9-]{0,30}$/.test(ctx.stack)) {
+        problems.push({
+            path: "(stack name)",
+            given: JSON.stringify(ctx.stack),
+            message: "must be 1-31 lowercase letters, digits or '-', starting with a letter or digit (it names the EKS cluster)",
+        });
+    }
+
+    const parsed = stackConfigSchema.safeParse(mlserve, { reportInput: true });
+    if (!parsed.success) problems.push(...parsed.error.issues.map(toProblem));
+
+    if (problems.length > 0 || !parsed.success || !region.success) {
+        throw new ConfigError(problems, ctx.source);
+    }
+    const config: StackConfig = { ...parsed.data, project: ctx.project, stack: ctx.stack, region: region.data };
+    return { config, warnings: configWarnings(config) };
+}
+
+function configWarnings(c: StackConfig): string[] {
+    const warnings: string[] = [];
+    if (c.cluster.endpointPublicAccess && c.cluster.publicAccessCidrs.includes("0.0.0.0/0")) {
+        warnings.push(
+            "mlserve:cluster.publicAccessCidrs includes 0.0.0.0/0: the Kubernetes API is reachable from the whole internet (authentication still applies). Restrict it for shared or production stacks.",
+        );
+    }
+    if (c.cluster.natGateways === "single") {
+        warnings.push("mlserve:cluster.natGateways is \"single\": nodes lose egress if that AZ fails. Use \"perAz\" in production.");
+    }
+    if (c.gpuNodes.capacityType === "SPOT") {
+        warnings.push("mlserve:gpuNodes.capacityType is SPOT: GPU nodes can be reclaimed mid-benchmark; results of an interrupted run are not comparable.");
+    }
+    return warnings;
+}
+
+function splitKey(fullKey: string): [string, string | undefined] {
+    const i = fullKey.indexOf(":");
+    return i < 0 ? [fullKey, undefined] : [fullKey.slice(0, i), fullKey.slice(i + 1)];
+}
+
+/** Pulumi stores structured values as JSON strings and scalars as plain strings. */
+function parseValue(value: string): unknown {
+    try {
+        return JSON.parse(value);
+    } catch {
+        return value;
+    }
+}
+
+function toProblem(issue: z.core.$ZodIssue): ConfigProblem {
+    const path = issue.path.reduce<string>(
+        (acc, seg) => (typeof seg === "number" ? `${acc}[${seg}]` : acc ? `${acc}.${String(seg)}` : String(seg)),
+        "",
+    );
+    // Unknown keys are reported on the object that holds them; the message names the keys.
+    const given = issue.code === "unrecognized_keys" ? undefined : issue.input === undefined ? undefined : preview(issue.input);
+    return { path: `${NAMESPACE}:${path}`, given, message: issue.message };
+}
+
+function preview(value: unknown): string {
+    const s = JSON.stringify(value) ?? String(value);
+    return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+export function formatProblems(problems: ConfigProblem[], source: string): string {
+    const lines = problems.map((p) => `  - ${p.path}: ${p.given === undefined ? "" : `got ${p.given}; `}${p.message}`);
+    return [
+        `Invalid stack configuration in ${source}: ${problems.length} problem${problems.length === 1 ? "" : "s"}.`,
+        ...lines,
+        "Fix them in the stack file or with `pulumi config set --path <key> <value>`; no resources were registered.",
+    ].join("\n");
+}

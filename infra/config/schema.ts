@@ -1,0 +1,211 @@
+/**
+ * The stack configuration: one zod schema, the single source of truth. Every
+ * `mlserve:<key>` in Pulumi.<stack>.yaml is a top-level key of `stackConfigSchema`;
+ * the TypeScript types are inferred from it and defaults live here only.
+ */
+import { z } from "zod";
+import {
+    GPU_INSTANCE_TYPE_NAMES,
+    isGpuInstanceType,
+    looksLikeAcceleratedInstance,
+} from "../../components/cluster/instanceTypes";
+import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_KUBERNETES_VERSIONS } from "../../components/versions";
+import { didYouMean } from "./suggest";
+
+/** A strict object: unknown keys are errors, with a "did you mean" against the known keys. */
+function strictObject<T extends z.ZodRawShape>(shape: T) {
+    const known = Object.keys(shape);
+    return z.strictObject(shape, {
+        error: (issue) => {
+            if (issue.code !== "unrecognized_keys") return undefined;
+            return issue.keys
+                .map((key) => `unknown key "${key}"${didYouMean(key, known)}; known keys: ${known.join(", ")}`)
+                .join("; ");
+        },
+    });
+}
+
+const ipv4Cidr = z
+    .string()
+    .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/, "must be an IPv4 CIDR such as 10.0.0.0/16")
+    .refine(
+        (s) => {
+            const [ip = "", prefix = ""] = s.split("/");
+            return ip.split(".").every((o) => Number(o) <= 255) && Number(prefix) <= 32;
+        },
+        { message: "must be an IPv4 CIDR with octets <= 255 and a prefix <= 32" },
+    );
+
+/** AWS region, e.g. us-east-1, eu-west-2, ap-southeast-1. */
+export const awsRegion = z
+    .string()
+    .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "must be an AWS region such as us-east-1");
+
+const CLOUDWATCH_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+const controlPlaneLogType = z.enum(["api", "audit", "authenticator", "controllerManager", "scheduler"]);
+
+// Kubernetes label rules (qualified name, optional DNS prefix), as EKS node groups enforce them.
+const labelKey = z
+    .string()
+    .regex(
+        /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/,
+        "must be a Kubernetes label key: [prefix/]name, name up to 63 alphanumerics, '-', '_' or '.'",
+    )
+    .refine((k) => !/(^|\.)(kubernetes\.io|k8s\.io)\//.test(k), {
+        message: "kubernetes.io/ and k8s.io/ label prefixes are reserved; use your own prefix such as mlserve.io/",
+    });
+const labelValue = z
+    .string()
+    .regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/, "must be a Kubernetes label value: up to 63 alphanumerics, '-', '_' or '.'");
+
+const instanceTypeName = z
+    .string()
+    .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "must be an EC2 instance type such as m6i.large");
+
+export const clusterSchema = strictObject({
+    /** Kubernetes minor version of the control plane; each has a pinned add-on row in components/versions.ts. */
+    kubernetesVersion: z.enum(SUPPORTED_KUBERNETES_VERSIONS).default(DEFAULT_KUBERNETES_VERSION),
+    /** Availability zones the VPC spans (one public and one private subnet each). */
+    availabilityZones: z.int().min(2, "EKS needs subnets in at least 2 AZs").max(4).default(2),
+    /** VPC address range; split into /20 (or smaller) subnets per AZ. */
+    vpcCidr: ipv4Cidr
+        .refine((s) => {
+            const prefix = Number(s.split("/")[1]);
+            return prefix >= 16 && prefix <= 20;
+        }, { message: "VPC prefix must be between /16 and /20" })
+        .default("10.0.0.0/16"),
+    /** "single" NAT gateway (cheap, one AZ is a single point of failure) or one "perAz" (production). */
+    natGateways: z.enum(["single", "perAz"]).default("single"),
+    /** Expose the Kubernetes API on the internet (restricted by publicAccessCidrs). */
+    endpointPublicAccess: z.boolean().default(true),
+    /** Expose the Kubernetes API inside the VPC (nodes then talk to it privately). */
+    endpointPrivateAccess: z.boolean().default(true),
+    /** CIDRs allowed to reach the public API endpoint. */
+    publicAccessCidrs: z.array(ipv4Cidr).min(1).default(["0.0.0.0/0"]),
+    /** Control-plane log types sent to CloudWatch. */
+    logTypes: z.array(controlPlaneLogType).default(["api", "audit", "authenticator"]),
+    /** Retention of the control-plane log group (a CloudWatch-allowed value). */
+    logRetentionDays: z
+        .int()
+        .refine((d) => (CLOUDWATCH_RETENTION_DAYS as readonly number[]).includes(d), {
+            message: `must be one of CloudWatch's retention values: ${CLOUDWATCH_RETENTION_DAYS.join(", ")}`,
+        })
+        .default(30),
+    /** Waiting period before the secrets-encryption KMS key is deleted after destroy. */
+    kmsDeletionWindowDays: z.int().min(7).max(30).default(7),
+    /** Refuse `pulumi destroy` of the EKS cluster until this is turned off. */
+    deletionProtection: z.boolean().default(false),
+    /** IAM role ARNs granted cluster-admin through EKS access entries (the deploying identity always is). */
+    adminRoleArns: z
+        .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, "must be an IAM role ARN such as arn:aws:iam::123456789012:role/platform-admin"))
+        .default([]),
+});
+
+/** Fields shared by both node groups. */
+function nodeGroupShape(defaults: { instanceType: string; minSize: number; desiredSize: number; maxSize: number; diskSizeGiB: number }) {
+    return {
+        instanceType: instanceTypeName.default(defaults.instanceType),
+        /** ON_DEMAND, or SPOT (cheaper, can be reclaimed with two minutes' notice). */
+        capacityType: z.enum(["ON_DEMAND", "SPOT"]).default("ON_DEMAND"),
+        minSize: z.int().min(0).default(defaults.minSize),
+        desiredSize: z.int().min(0).default(defaults.desiredSize),
+        maxSize: z.int().min(1).max(100).default(defaults.maxSize),
+        /** Root volume size; on GPU nodes model weights and container images live here. */
+        diskSizeGiB: z.int().min(20).max(16384).default(defaults.diskSizeGiB),
+        /** Extra node labels. */
+        labels: z.record(labelKey, labelValue).default({}),
+    };
+}
+
+/** min <= desired <= max, reported on the field that breaks it. Runs even when other fields are invalid. */
+function sizeOrder(v: { minSize?: unknown; desiredSize?: unknown; maxSize?: unknown }, ctx: z.RefinementCtx) {
+    const { minSize: min, desiredSize: desired, maxSize: max } = v;
+    if (typeof min === "number" && typeof max === "number" && min > max) {
+        ctx.addIssue({ code: "custom", path: ["minSize"], input: min, message: `must be <= maxSize (${max})` });
+    }
+    if (typeof desired === "number" && typeof min === "number" && desired < min) {
+        ctx.addIssue({ code: "custom", path: ["desiredSize"], input: desired, message: `must be >= minSize (${min})` });
+    }
+    if (typeof desired === "number" && typeof max === "number" && desired > max) {
+        ctx.addIssue({ code: "custom", path: ["desiredSize"], input: desired, message: `must be <= maxSize (${max})` });
+    }
+}
+
+const always = { when: () => true };
+
+export const systemNodesSchema = strictObject({
+    ...nodeGroupShape({ instanceType: "m6i.large", minSize: 1, desiredSize: 2, maxSize: 3, diskSizeGiB: 50 }),
+})
+    .superRefine((v, ctx) => {
+        sizeOrder(v, ctx);
+        if (typeof v.instanceType === "string" && looksLikeAcceleratedInstance(v.instanceType)) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["instanceType"],
+                input: v.instanceType,
+                message: "is an accelerated instance type; system nodes run CPU add-ons, put GPU capacity in mlserve:gpuNodes",
+            });
+        }
+        if (typeof v.minSize === "number" && v.minSize < 1) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["minSize"],
+                input: v.minSize,
+                message: "must be >= 1: CoreDNS and the platform add-ons need a CPU node",
+            });
+        }
+    }, always);
+
+export const gpuNodesSchema = strictObject({
+    ...nodeGroupShape({ instanceType: "g5.4xlarge", minSize: 0, desiredSize: 1, maxSize: 2, diskSizeGiB: 200 }),
+})
+    .superRefine((v, ctx) => {
+        sizeOrder(v, ctx);
+        if (typeof v.instanceType === "string" && !isGpuInstanceType(v.instanceType)) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["instanceType"],
+                input: v.instanceType,
+                message: `is not a known GPU instance type; allowed: ${GPU_INSTANCE_TYPE_NAMES.join(", ")}`,
+            });
+        }
+    }, always);
+
+/** Every `mlserve:*` key. Add a new area's config here and its type follows. */
+export const stackConfigSchema = strictObject({
+    cluster: clusterSchema.prefault({}),
+    systemNodes: systemNodesSchema.prefault({}),
+    gpuNodes: gpuNodesSchema.prefault({}),
+    /** Extra AWS tags on every taggable resource. */
+    tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
+})
+    .superRefine((v, ctx) => {
+        const c = v.cluster as Partial<z.infer<typeof clusterSchema>> | undefined;
+        if (c && c.endpointPublicAccess === false && c.endpointPrivateAccess === false) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["cluster", "endpointPrivateAccess"],
+                input: false,
+                message: "the API must be reachable somehow: enable endpointPublicAccess or endpointPrivateAccess",
+            });
+        }
+    }, always);
+
+export type StackConfigInput = z.input<typeof stackConfigSchema>;
+/** Validated, defaulted `mlserve:*` config. */
+export type MlserveConfig = z.infer<typeof stackConfigSchema>;
+export type ClusterConfig = z.infer<typeof clusterSchema>;
+export type NodeGroupConfig = z.infer<typeof gpuNodesSchema>;
+
+/** The whole validated stack configuration the program is built from. */
+export interface StackConfig extends MlserveConfig {
+    /** Pulumi project and stack names (`mlserve`, `dev`). */
+    project: string;
+    stack: string;
+    /** `aws:region`. */
+    region: string;
+}
+
+/** The `mlserve:` keys the schema knows, for the unknown-key check. */
+export const MLSERVE_KEYS = Object.keys(stackConfigSchema.shape);

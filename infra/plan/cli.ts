@@ -1,0 +1,82 @@
+/**
+ * `npm run plan -- --stack <name> [--out <dir>]`: what `pulumi up` would create,
+ * with no AWS credentials and no Pulumi CLI. Exit codes: 0 planned, 1 the
+ * program failed, 2 bad arguments, stack file or config (message only, no trace).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ConfigError } from "../config/load";
+import { estimateCost } from "../cost/estimate";
+import { inventory, manifestsYaml, planSummary } from "./report";
+import { renderStack, REPO_ROOT } from "./render";
+import { listStacks, StackFileError } from "./stackFile";
+
+const USAGE = "usage: npm run plan -- --stack <name> [--out <dir>]   (default out: out/plan/<name>)";
+
+export function parseArgs(argv: string[]): { stack: string; out?: string } {
+    let stack: string | undefined;
+    let out: string | undefined;
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i];
+        const value = () => {
+            const v = argv[++i];
+            if (v === undefined || v.startsWith("--")) throw new UsageError(`${arg} needs a value`);
+            return v;
+        };
+        if (arg === "--stack" || arg === "-s") stack = value();
+        else if (arg?.startsWith("--stack=")) stack = arg.slice("--stack=".length);
+        else if (arg === "--out") out = value();
+        else if (arg?.startsWith("--out=")) out = arg.slice("--out=".length);
+        else if (arg === "--help" || arg === "-h") throw new UsageError("");
+        else throw new UsageError(`unknown argument "${arg}"`);
+    }
+    if (!stack) throw new UsageError(`--stack is required; stacks: ${listStacks(REPO_ROOT).join(", ")}`);
+    return { stack, out };
+}
+
+class UsageError extends Error {}
+
+async function main(): Promise<number> {
+    let args: { stack: string; out?: string };
+    try {
+        args = parseArgs(process.argv.slice(2));
+    } catch (err) {
+        if (err instanceof UsageError) {
+            if (err.message) console.error(`error: ${err.message}`);
+            console.error(USAGE);
+            return 2;
+        }
+        throw err;
+    }
+    const outDir = path.resolve(args.out ?? path.join(REPO_ROOT, "out", "plan", args.stack));
+    try {
+        const rendering = await renderStack({ stack: args.stack });
+        const cost = estimateCost(rendering.resources, rendering.config.region);
+        fs.mkdirSync(outDir, { recursive: true });
+        const files = {
+            "inventory.json": `${JSON.stringify(inventory(rendering), null, 2)}\n`,
+            "manifests.yaml": manifestsYaml(rendering.resources),
+            "cost.json": `${JSON.stringify(cost, null, 2)}\n`,
+        };
+        // Write to temporary names, then rename: a failed run never leaves a half-written plan.
+        for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(outDir, `.${name}.tmp`), text);
+        for (const name of Object.keys(files)) fs.renameSync(path.join(outDir, `.${name}.tmp`), path.join(outDir, name));
+        console.log(planSummary(rendering, cost, Object.keys(files).map((f) => path.relative(process.cwd(), path.join(outDir, f)))));
+        return 0;
+    } catch (err) {
+        if (err instanceof ConfigError || err instanceof StackFileError) {
+            console.error(err.message);
+            return 2;
+        }
+        console.error(`plan failed: ${(err as Error).stack ?? String(err)}`);
+        return 1;
+    }
+}
+
+main().then(
+    (code) => process.exit(code),
+    (err) => {
+        console.error(err);
+        process.exit(1);
+    },
+);
