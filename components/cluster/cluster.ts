@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Vpc } from "../network/vpc";
 import { DEFAULT_KUBERNETES_VERSION, type KubernetesVersion } from "../versions";
 import { NvidiaDevicePlugin } from "./devicePlugin";
+import { gp3StorageClass } from "./storage";
 import { eksAddonSpecs } from "./eksAddons";
 import { CLUSTER_ADMIN_ACCESS_POLICY, podIdentityAssumeRolePolicy } from "./iam";
 import { NodeGroup } from "./nodeGroup";
@@ -163,16 +164,21 @@ export class Cluster extends pulumi.ComponentResource {
         const specs = eksAddonSpecs(version);
         const beforeNodes = specs.filter((s) => s.phase === "beforeNodes").map((s) => registerAddon(s, [cluster]));
 
-        const nodeGroupArgs = { clusterName: args.clusterName, clusterNameForTags: args.clusterName, subnetIds: vpc.privateSubnetIds };
+        const nodeGroupArgs = {
+            clusterName: args.clusterName,
+            clusterNameForTags: args.clusterName,
+            subnetIds: vpc.privateSubnetIds,
+            waitFor: [cluster, ...beforeNodes],
+        };
         this.systemNodeGroup = new NodeGroup(
             `${name}-system`,
             { ...nodeGroupArgs, pool: "system", sizing: args.systemNodes },
-            { ...child, dependsOn: [cluster, ...beforeNodes] },
+            child,
         );
         this.gpuNodeGroup = new NodeGroup(
             `${name}-gpu`,
             { ...nodeGroupArgs, pool: "gpu", sizing: args.gpuNodes },
-            { ...child, dependsOn: [cluster, ...beforeNodes] },
+            child,
         );
         const afterNodes = specs.filter((s) => s.phase === "afterNodes").map((s) => registerAddon(s, [cluster, this.systemNodeGroup]));
 
@@ -184,6 +190,8 @@ export class Cluster extends pulumi.ComponentResource {
         );
 
         this.devicePlugin = new NvidiaDevicePlugin(`${name}-nvidia-device-plugin`, {}, { ...child, provider: this.provider });
+        // Encrypted gp3 as the default class: Prometheus data and model-cache PVCs land here.
+        new k8s.storage.v1.StorageClass(`${name}-gp3`, gp3StorageClass(), { ...child, provider: this.provider });
 
         this.vpcId = vpc.vpcId;
         this.oidcProviderArn = cluster.oidcProviderArn;

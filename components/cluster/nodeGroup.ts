@@ -13,6 +13,11 @@ export interface NodeGroupArgs {
     /** Private subnets the nodes launch in. */
     subnetIds: pulumi.Input<string>[];
     sizing: NodeGroupSizing;
+    /**
+     * Resources that must exist before nodes launch (the CNI and kube-proxy add-ons).
+     * A component's own `dependsOn` does not reach its children, so it is passed here.
+     */
+    waitFor?: pulumi.Resource[];
 }
 
 /**
@@ -52,13 +57,13 @@ export class NodeGroup extends pulumi.ComponentResource {
                 tags: spec.autoscalerTags,
             },
             // Policies must be attached before nodes try to join, and stay until they have left.
-            { ...child, dependsOn: attachments },
+            { ...child, dependsOn: [...attachments, ...(args.waitFor ?? [])] },
         );
 
         this.asgName = nodeGroup.resources.apply((r) => r[0]?.autoscalingGroups?.[0]?.name ?? "");
         for (const [key, value] of Object.entries(spec.autoscalerTags)) {
             new aws.autoscaling.Tag(
-                `${name}-asg-${key.replace(/[^A-Za-z0-9-]+/g, "-")}`,
+                `${name}-asg-${key.replace("k8s.io/cluster-autoscaler/", "ca-").replace(/[^A-Za-z0-9-]+/g, "-")}`,
                 { autoscalingGroupName: this.asgName, tag: { key, value, propagateAtLaunch: false } },
                 child,
             );

@@ -25,16 +25,13 @@ function strictObject<T extends z.ZodRawShape>(shape: T) {
     });
 }
 
-const ipv4Cidr = z
-    .string()
-    .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/, "must be an IPv4 CIDR such as 10.0.0.0/16")
-    .refine(
-        (s) => {
-            const [ip = "", prefix = ""] = s.split("/");
-            return ip.split(".").every((o) => Number(o) <= 255) && Number(prefix) <= 32;
-        },
-        { message: "must be an IPv4 CIDR with octets <= 255 and a prefix <= 32" },
-    );
+const ipv4Cidr = z.string().refine(
+    (s) => {
+        const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(s);
+        return m !== null && m.slice(1, 5).every((o) => Number(o) <= 255) && Number(m[5]) <= 32;
+    },
+    { message: "must be an IPv4 CIDR such as 10.0.0.0/16 (octets <= 255, prefix <= 32)" },
+);
 
 /** AWS region, e.g. us-east-1, eu-west-2, ap-southeast-1. */
 export const awsRegion = z

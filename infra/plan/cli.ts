@@ -11,11 +11,19 @@ import { inventory, manifestsYaml, planSummary } from "./report";
 import { renderStack, REPO_ROOT } from "./render";
 import { listStacks, StackFileError } from "./stackFile";
 
-const USAGE = "usage: npm run plan -- --stack <name> [--out <dir>]   (default out: out/plan/<name>)";
+const USAGE =
+    "usage: npm run plan -- --stack <name> [--out <dir>] [--dir <dir with Pulumi.<name>.yaml>]   (defaults: out/plan/<name>, the repository root)";
 
-export function parseArgs(argv: string[]): { stack: string; out?: string } {
+interface CliArgs {
+    stack: string;
+    out?: string;
+    dir?: string;
+}
+
+export function parseArgs(argv: string[]): CliArgs {
     let stack: string | undefined;
     let out: string | undefined;
+    let dir: string | undefined;
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
         const value = () => {
@@ -27,17 +35,19 @@ export function parseArgs(argv: string[]): { stack: string; out?: string } {
         else if (arg?.startsWith("--stack=")) stack = arg.slice("--stack=".length);
         else if (arg === "--out") out = value();
         else if (arg?.startsWith("--out=")) out = arg.slice("--out=".length);
+        else if (arg === "--dir") dir = value();
+        else if (arg?.startsWith("--dir=")) dir = arg.slice("--dir=".length);
         else if (arg === "--help" || arg === "-h") throw new UsageError("");
         else throw new UsageError(`unknown argument "${arg}"`);
     }
-    if (!stack) throw new UsageError(`--stack is required; stacks: ${listStacks(REPO_ROOT).join(", ")}`);
-    return { stack, out };
+    if (!stack) throw new UsageError(`--stack is required; stacks: ${listStacks(dir ?? REPO_ROOT).join(", ")}`);
+    return { stack, out, dir };
 }
 
 class UsageError extends Error {}
 
 async function main(): Promise<number> {
-    let args: { stack: string; out?: string };
+    let args: CliArgs;
     try {
         args = parseArgs(process.argv.slice(2));
     } catch (err) {
@@ -50,7 +60,7 @@ async function main(): Promise<number> {
     }
     const outDir = path.resolve(args.out ?? path.join(REPO_ROOT, "out", "plan", args.stack));
     try {
-        const rendering = await renderStack({ stack: args.stack });
+        const rendering = await renderStack({ stack: args.stack, root: args.dir ? path.resolve(args.dir) : undefined });
         const cost = estimateCost(rendering.resources, rendering.config.region);
         fs.mkdirSync(outDir, { recursive: true });
         const files = {

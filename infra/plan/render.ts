@@ -109,7 +109,7 @@ function installRecorder(into: RecordedResource[]): void {
 }
 
 async function resolveOutput(value: unknown): Promise<StackOutput> {
-    const out = pulumi.output(value);
+    const out = pulumi.output(value) as pulumi.Output<unknown>;
     const [resolved, secret] = await Promise.all([
         new Promise<unknown>((resolve) => out.apply((v) => resolve(v))),
         (out as unknown as { isSecret: Promise<boolean> }).isSecret,

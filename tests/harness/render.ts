@@ -1,0 +1,63 @@
+/**
+ * The tests' way into the program: render a stack config (an object shaped like
+ * the `config:` map of a Pulumi.<stack>.yaml) under Pulumi mocks and query what
+ * was registered. Uses the same engine as `npm run plan`.
+ */
+import { renderStack, type RecordedResource, type Rendering } from "../../infra/plan/render";
+import { flattenStackConfig } from "../../infra/plan/stackFile";
+
+export type { RecordedResource, Rendering };
+
+/** Render a config map; `aws:region` defaults to us-east-1. */
+export function renderConfig(config: Record<string, unknown> = {}, stack = "test"): Promise<Rendering> {
+    return renderStack({
+        stack,
+        stackFile: flattenStackConfig({ "aws:region": "us-east-1", ...config }, `Pulumi.${stack}.yaml (test)`),
+    });
+}
+
+/** Render a committed stack file (Pulumi.<stack>.yaml). */
+export function renderStackFile(stack: string): Promise<Rendering> {
+    return renderStack({ stack });
+}
+
+export function ofType(r: Rendering, type: string): RecordedResource[] {
+    return r.resources.filter((x) => x.type === type);
+}
+
+/** The one resource of `type` whose logical name is `name`; fails loudly when absent or ambiguous. */
+export function one(r: Rendering, type: string, name?: string): RecordedResource {
+    const found = ofType(r, type).filter((x) => name === undefined || x.name === name);
+    if (found.length !== 1) {
+        const names = ofType(r, type).map((x) => x.name);
+        throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length} (registered: ${names.join(", ") || "none"})`);
+    }
+    return found[0]!;
+}
+
+export function childrenOf(r: Rendering, parent: RecordedResource): RecordedResource[] {
+    return r.resources.filter((x) => x.parent === parent.urn);
+}
+
+/** All resources below `parent`, at any depth. */
+export function descendantsOf(r: Rendering, parent: RecordedResource): RecordedResource[] {
+    const kids = childrenOf(r, parent);
+    return kids.flatMap((k) => [k, ...descendantsOf(r, k)]);
+}
+
+/** Does `r` (transitively) wait for `on`? Follows recorded dependencies and parents' dependencies. */
+export function dependsOn(rendering: Rendering, r: RecordedResource, on: RecordedResource): boolean {
+    const byUrn = new Map(rendering.resources.map((x) => [x.urn, x]));
+    const seen = new Set<string>();
+    const stack = [r.urn];
+    while (stack.length) {
+        const urn = stack.pop()!;
+        if (seen.has(urn)) continue;
+        seen.add(urn);
+        const cur = byUrn.get(urn);
+        if (!cur) continue;
+        if (cur.dependencies.includes(on.urn)) return true;
+        stack.push(...cur.dependencies);
+    }
+    return false;
+}
