@@ -81,7 +81,7 @@ export function parseStackConfig(
     }
 
     const parsed = stackConfigSchema.safeParse(mlserve, { reportInput: true });
-    if (!parsed.success) problems.push(...parsed.error.issues.map(toProblem));
+    if (!parsed.success) problems.push(...parsed.error.issues.flatMap(toProblems));
 
     if (problems.length > 0 || !parsed.success || !region.success) {
         throw new ConfigError(problems, ctx.source);
@@ -120,14 +120,45 @@ function parseValue(value: string): unknown {
     }
 }
 
-function toProblem(issue: z.core.$ZodIssue): ConfigProblem {
-    const path = issue.path.reduce<string>(
+function pathText(path: readonly PropertyKey[]): string {
+    return path.reduce<string>(
         (acc, seg) => (typeof seg === "number" ? `${acc}[${seg}]` : acc ? `${acc}.${String(seg)}` : String(seg)),
         "",
     );
-    // Unknown keys are reported on the object that holds them; the message names the keys.
-    const given = issue.code === "unrecognized_keys" ? undefined : issue.input === undefined ? undefined : preview(issue.input);
-    return { path: `${NAMESPACE}:${path}`, given, message: issue.message };
+}
+
+/** The keys the schema declares for the object at `path`, for "did you mean". */
+function knownKeysAt(path: readonly PropertyKey[]): string[] {
+    type Def = { type: string; innerType?: unknown; in?: unknown; shape?: Record<string, unknown>; valueType?: unknown; element?: unknown };
+    const defOf = (s: unknown) => (s as { def?: Def } | undefined)?.def;
+    const unwrap = (s: unknown): unknown => {
+        let cur = s;
+        for (let d = defOf(cur); d && ["default", "prefault", "optional", "nullable", "pipe"].includes(d.type); d = defOf(cur)) {
+            cur = d.innerType ?? d.in;
+        }
+        return cur;
+    };
+    let schema = unwrap(stackConfigSchema);
+    for (const seg of path) {
+        const d = defOf(schema);
+        if (d?.type === "object") schema = unwrap(d.shape?.[String(seg)]);
+        else if (d?.type === "record") schema = unwrap(d.valueType);
+        else if (d?.type === "array") schema = unwrap(d.element);
+        else return [];
+    }
+    const d = defOf(schema);
+    return d?.type === "object" ? Object.keys(d.shape ?? {}) : [];
+}
+
+function toProblems(issue: z.core.$ZodIssue): ConfigProblem[] {
+    if (issue.code === "unrecognized_keys") {
+        const known = knownKeysAt(issue.path);
+        return issue.keys.map((key) => ({
+            path: `${NAMESPACE}:${pathText([...issue.path, key])}`,
+            message: `unknown key${didYouMean(key, known)}; known keys here: ${known.join(", ")}`,
+        }));
+    }
+    return [{ path: `${NAMESPACE}:${pathText(issue.path)}`, given: issue.input === undefined ? undefined : preview(issue.input), message: issue.message }];
 }
 
 function preview(value: unknown): string {

@@ -10,20 +10,9 @@ import {
     looksLikeAcceleratedInstance,
 } from "../../components/cluster/instanceTypes";
 import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_KUBERNETES_VERSIONS } from "../../components/versions";
-import { didYouMean } from "./suggest";
 
-/** A strict object: unknown keys are errors, with a "did you mean" against the known keys. */
-function strictObject<T extends z.ZodRawShape>(shape: T) {
-    const known = Object.keys(shape);
-    return z.strictObject(shape, {
-        error: (issue) => {
-            if (issue.code !== "unrecognized_keys") return undefined;
-            return issue.keys
-                .map((key) => `unknown key "${key}"${didYouMean(key, known)}; known keys: ${known.join(", ")}`)
-                .join("; ");
-        },
-    });
-}
+/** Unknown keys are errors (reported with a "did you mean" by load.ts). */
+const strictObject = z.strictObject;
 
 const ipv4Cidr = z.string().refine(
     (s) => {

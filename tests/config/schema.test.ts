@@ -88,8 +88,8 @@ describe("stack config errors", () => {
 
     it("unknown nested keys are errors with a did-you-mean", () => {
         const [p] = problems({ "mlserve:gpuNodes": { maxSise: 3 } });
-        expect(p!.path).toBe("mlserve:gpuNodes");
-        expect(p!.message).toMatch(/unknown key "maxSise"; did you mean "maxSize"\?/);
+        expect(p!.path).toBe("mlserve:gpuNodes.maxSise");
+        expect(p!.message).toMatch(/^unknown key; did you mean "maxSize"\?; known keys here: instanceType, /);
     });
 
     it("unknown top-level mlserve keys are errors with a did-you-mean; other namespaces are left alone", () => {

@@ -114,7 +114,7 @@ describe("plan errors", () => {
         expect(r.stdout).toBe("");
         expect(r.stderr).toMatch(/^Invalid stack configuration in Pulumi\.broken\.yaml: \d+ problems\./);
         expect(r.stderr).toContain("mlserve:gpuNodes.instanceType");
-        expect(r.stderr).toContain('did you mean "maxSize"');
+        expect(r.stderr).toContain('mlserve:gpuNodes.maxSise: unknown key; did you mean "maxSize"?');
         expect(r.stderr).toContain('mlserve:cluser: got {}; unknown key; did you mean "cluster"?');
         expect(r.stderr).not.toMatch(/\n\s+at /);
         expect(fs.existsSync(out)).toBe(false);
