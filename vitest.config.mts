@@ -7,6 +7,11 @@ export default defineConfig({
         pool: "forks",
         testTimeout: 60_000,
         hookTimeout: 60_000,
-        reporters: ["default"],
+        // The JSON report lets .ci/run print a plain "N passed, N failed" line.
+        reporters: ["default", "json"],
+        outputFile: { json: "out/test-results.json" },
+        // Its ESM build imports a JSON schema without an import attribute, which
+        // Node 20 refuses; letting Vite transform it makes the import work.
+        server: { deps: { inline: ["@actions/workflow-parser", "@actions/expressions"] } },
     },
 });
