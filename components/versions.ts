@@ -30,13 +30,55 @@ export interface PinnedChart {
     repo?: string;
 }
 
-/** Helm charts, pinned. */
+/**
+ * Helm charts, pinned. `seen` says where the version was confirmed to exist (a
+ * release index or a public deployment); "unverified" ones must be checked with
+ * `helm search repo <chart> --versions` before the first `pulumi up`.
+ */
 export const CHARTS = {
     nvidiaDevicePlugin: {
         chart: "nvidia-device-plugin",
         version: "0.18.0",
         repo: "https://nvidia.github.io/k8s-device-plugin",
+        seen: "public HelmRelease upgrade 0.17.1 -> 0.18.0",
     },
-} as const satisfies Record<string, PinnedChart>;
+    metricsServer: {
+        chart: "metrics-server",
+        version: "3.13.0",
+        repo: "https://kubernetes-sigs.github.io/metrics-server/",
+        seen: "unverified",
+    },
+    keda: { chart: "keda", version: "2.20.2", repo: "https://kedacore.github.io/charts", seen: "FACTS.md (KEDA v2.20.2)" },
+    certManager: { chart: "cert-manager", version: "v1.19.1", repo: "https://charts.jetstack.io", seen: "unverified" },
+    knativeOperator: {
+        chart: "knative-operator",
+        version: "v1.23.0",
+        repo: "https://knative.github.io/operator",
+        seen: "knative/operator chart index (v1.23.0, app 1.23.0)",
+    },
+    kserveCrd: { chart: "oci://ghcr.io/kserve/charts/kserve-crd", version: "v0.20.0", seen: "FACTS.md (KServe v0.20.0)" },
+    kserveResources: { chart: "oci://ghcr.io/kserve/charts/kserve-resources", version: "v0.20.0", seen: "FACTS.md (KServe v0.20.0)" },
+    kubePrometheusStack: {
+        chart: "kube-prometheus-stack",
+        version: "80.4.1",
+        repo: "https://prometheus-community.github.io/helm-charts",
+        seen: "public install script (--version 80.4.1)",
+    },
+    dcgmExporter: {
+        chart: "dcgm-exporter",
+        version: "4.6.0",
+        repo: "https://nvidia.github.io/dcgm-exporter/helm-charts",
+        seen: "unverified",
+    },
+} as const satisfies Record<string, PinnedChart & { seen: string }>;
 
 export type ChartName = keyof typeof CHARTS;
+
+/** Knative Serving version the operator installs (KnativeServing `spec.version`); matches the CRDs in shared/reference. */
+export const KNATIVE_SERVING_VERSION = "1.23";
+
+/** Container images the stack runs itself (charts pin their own images through their version). */
+export const IMAGES = {
+    /** KServe's Hugging Face runtime: serves a small text classifier on CPU out of the box (the HPA model API). */
+    huggingfaceServer: "kserve/huggingfaceserver:v0.20.0",
+} as const;

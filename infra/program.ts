@@ -4,7 +4,9 @@
  */
 import * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
+import { PlatformAddons } from "../components/addons/platform";
 import { Cluster } from "../components/cluster/cluster";
+import { ModelApi } from "../components/modelapi/modelApi";
 import type { StackConfig } from "./config/schema";
 
 /** Tags on every taggable AWS resource (through the provider's defaultTags). */
@@ -28,7 +30,9 @@ export interface PlatformOutputs {
     kubeconfig: pulumi.Output<string>;
     vpcId: pulumi.Output<string>;
     nodeGroups: { system: pulumi.Output<string>; gpu: pulumi.Output<string> };
-    /** In-cluster endpoints other areas add (model servers, gateways, Prometheus). */
+    /** Pinned chart versions of every installed add-on. */
+    addons: Record<string, string[]>;
+    /** In-cluster endpoints (model servers, gateways, Prometheus) the load tests and report use. */
     endpoints: Record<string, pulumi.Input<string>>;
 }
 
@@ -60,12 +64,31 @@ export function buildPlatform(cfg: StackConfig): PlatformOutputs {
         { providers: { aws: awsProvider } },
     );
 
+    const providers = { aws: awsProvider, kubernetes: cluster.provider };
+    const addons = new PlatformAddons(
+        `${clusterName}-addons`,
+        { ...cfg.addons, clusterName },
+        { providers },
+    );
+
+    const modelApi = cfg.modelApi.enabled
+        ? new ModelApi(`${clusterName}-model-api`, { settings: cfg.modelApi, waitFor: addons.metricsServer?.ready }, { providers })
+        : undefined;
+
+    const endpoints: Record<string, pulumi.Input<string>> = {};
+    if (addons.observability) {
+        endpoints.prometheus = addons.observability.prometheusUrl;
+        if (addons.observability.grafanaUrl) endpoints.grafana = addons.observability.grafanaUrl;
+    }
+    if (modelApi) endpoints.modelApi = modelApi.endpoints.predictV1;
+
     return {
         region: cfg.region,
         clusterName,
         kubeconfig: cluster.kubeconfig,
         vpcId: cluster.vpcId,
         nodeGroups: { system: cluster.systemNodeGroup.nodeGroupName, gpu: cluster.gpuNodeGroup.nodeGroupName },
-        endpoints: {},
+        addons: addons.versions,
+        endpoints,
     };
 }

@@ -10,6 +10,7 @@ import {
     looksLikeAcceleratedInstance,
 } from "../../components/cluster/instanceTypes";
 import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_KUBERNETES_VERSIONS } from "../../components/versions";
+import { addonsSchema, modelApiSchema } from "./platformSchema";
 
 /** Unknown keys are errors (reported with a "did you mean" by load.ts). */
 const strictObject = z.strictObject;
@@ -163,10 +164,22 @@ export const stackConfigSchema = strictObject({
     cluster: clusterSchema.prefault({}),
     systemNodes: systemNodesSchema.prefault({}),
     gpuNodes: gpuNodesSchema.prefault({}),
+    addons: addonsSchema.prefault({}),
+    modelApi: modelApiSchema.prefault({}),
     /** Extra AWS tags on every taggable resource. */
     tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
 })
     .superRefine((v, ctx) => {
+        const modelApi = v.modelApi as { enabled?: unknown } | undefined;
+        const metricsServer = (v.addons as { metricsServer?: { enabled?: unknown } } | undefined)?.metricsServer;
+        if (modelApi?.enabled !== false && metricsServer?.enabled === false) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["modelApi", "enabled"],
+                input: true,
+                message: "the model API's HorizontalPodAutoscaler needs metrics-server for CPU metrics: set mlserve:addons.metricsServer.enabled to true, or turn the model API off",
+            });
+        }
         const c = v.cluster as Partial<z.infer<typeof clusterSchema>> | undefined;
         if (c && c.endpointPublicAccess === false && c.endpointPrivateAccess === false) {
             ctx.addIssue({

@@ -147,9 +147,14 @@ export function planSummary(rendering: Rendering, cost: CostEstimate, files: str
     const remote = rs.filter((r) => r.remote).length;
     const providers = rs.filter((r) => r.type.startsWith("pulumi:providers:")).length;
     const k8sObjects = kubernetesObjects(rs).length;
-    const outputs = Object.entries(rendering.outputs).map(
-        ([k, o]) => `  ${k}: ${o.secret ? "[secret]" : formatValue(o.value)}`,
-    );
+    const outputs = Object.entries(rendering.outputs).flatMap(([k, o]) => {
+        if (o.secret) return [`  ${k}: [secret]`];
+        if (o.value !== null && typeof o.value === "object" && !Array.isArray(o.value)) {
+            const entries = Object.entries(o.value as Record<string, unknown>);
+            return entries.length === 0 ? [`  ${k}: (none)`] : [`  ${k}:`, ...entries.map(([ik, iv]) => `    ${ik}: ${formatValue(iv)}`)];
+        }
+        return [`  ${k}: ${formatValue(o.value)}`];
+    });
     return [
         `mlserve plan: stack "${rendering.stack}" from ${rendering.source}, region ${rendering.config.region}`,
         "",

@@ -4,6 +4,7 @@
  * was registered. Uses the same engine as `npm run plan`.
  */
 import { renderStack, type RecordedResource, type Rendering } from "../../infra/plan/render";
+import type { StackConfig } from "../../infra/config/schema";
 import { flattenStackConfig } from "../../infra/plan/stackFile";
 
 export type { RecordedResource, Rendering };
@@ -14,6 +15,15 @@ export function renderConfig(config: Record<string, unknown> = {}, stack = "test
         stack,
         stackFile: flattenStackConfig({ "aws:region": "us-east-1", ...config }, `Pulumi.${stack}.yaml (test)`),
     });
+}
+
+/**
+ * Render a single component (or any program fragment) under the same mocks,
+ * with the default config. `build` runs after the mocks are installed; import
+ * the component inside it (or above: components register nothing at import).
+ */
+export function renderComponent(build: (config: StackConfig) => unknown, stack = "test"): Promise<Rendering> {
+    return renderStack({ stack, stackFile: flattenStackConfig({ "aws:region": "us-east-1" }, "(component test)"), build });
 }
 
 /** Render a committed stack file (Pulumi.<stack>.yaml). */

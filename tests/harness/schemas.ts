@@ -14,13 +14,25 @@ export const CRD_DIR = process.env.MLSERVE_CRD_DIR ?? path.resolve(REPO_ROOT, ".
 
 type K8sObject = { apiVersion?: unknown; kind?: unknown } & Record<string, unknown>;
 
-/** Validate a built-in kind with kubernetes-models; returns error text, or undefined when valid. */
+/**
+ * kubernetes-models packages for API groups that have no CRD in shared/reference
+ * (core Kubernetes, the Knative Operator, the Prometheus Operator). Versions that
+ * run on Node 20; they check types and required fields, not unknown fields.
+ */
+function modelsModule(apiVersion: string): string {
+    const group = apiVersion.includes("/") ? apiVersion.split("/")[0]! : "";
+    if (group === "operator.knative.dev") return `@kubernetes-models/knative/${apiVersion}`;
+    if (group === "monitoring.coreos.com") return `@kubernetes-models/prometheus-operator/${apiVersion}`;
+    return `kubernetes-models/${apiVersion}`;
+}
+
+/** Validate a kind with kubernetes-models; returns error text, or undefined when valid. */
 export async function validateBuiltin(obj: K8sObject): Promise<string | undefined> {
     const apiVersion = String(obj.apiVersion);
     const kind = String(obj.kind);
     let mod: Record<string, unknown>;
     try {
-        mod = (await import(`kubernetes-models/${apiVersion}`)) as Record<string, unknown>;
+        mod = (await import(modelsModule(apiVersion))) as Record<string, unknown>;
     } catch {
         return `no kubernetes-models schema module for apiVersion ${apiVersion}`;
     }

@@ -15,6 +15,9 @@ beforeAll(async () => {
     if (haveCrds) crds = new CrdValidator(CRD_DIR);
 });
 
+// Custom resource groups whose schema is an upstream CRD: they must never fall back to the lax check.
+const CRD_GROUPS = ["keda.sh", "serving.kserve.io", "serving.knative.dev"];
+
 describe.each(stacks)("every Kubernetes object of stack %s", (stack) => {
     it("renders at least one object (the validation below is not vacuous)", () => {
         expect(kubernetesObjects(renderings[stack]!.resources).length).toBeGreaterThan(0);
@@ -24,16 +27,17 @@ describe.each(stacks)("every Kubernetes object of stack %s", (stack) => {
         const failures: string[] = [];
         for (const obj of kubernetesObjects(renderings[stack]!.resources)) {
             const name = `${String(obj.kind)} ${String((obj.metadata as { name?: string } | undefined)?.name)}`;
-            const builtinError = await validateBuiltin(obj);
-            if (builtinError === undefined) continue;
-            if (crds?.handles(obj)) {
-                const crdError = crds.validate(obj);
-                if (crdError) failures.push(`${name}: ${crdError}`);
-            } else {
-                failures.push(`${name}: ${builtinError}`);
-            }
+            // Custom resources with an upstream CRD are checked strictly against it; the rest with kubernetes-models.
+            const error = crds?.handles(obj) ? crds.validate(obj) : await validateBuiltin(obj);
+            if (error) failures.push(`${name}: ${error}`);
         }
         expect(failures).toEqual([]);
+    });
+
+    it.runIf(haveCrds || process.env.CI)("custom resources of CRD-backed groups are validated strictly", () => {
+        const crs = kubernetesObjects(renderings[stack]!.resources).filter((o) => CRD_GROUPS.includes(String(o.apiVersion).split("/")[0]!));
+        expect(crs.length).toBeGreaterThan(0);
+        for (const o of crs) expect(crds!.handles(o), `${String(o.apiVersion)} ${String(o.kind)}`).toBe(true);
     });
 });
 
@@ -67,5 +71,18 @@ describe.runIf(haveCrds || process.env.CI)("strict CRD validation", () => {
         const error = crds!.validate(bad);
         expect(error).toMatch(/\/spec\/minReplicaCount must be integer/);
         expect(error).toMatch(/must NOT have additional properties \(scaleToZero\)/);
+    });
+});
+
+describe("kubernetes-models validation", () => {
+    it("rejects a Deployment without its required selector, and a PodMonitor with a wrong type", async () => {
+        expect(await validateBuiltin({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "x" }, spec: { template: {} } })).toMatch(/selector/);
+        expect(
+            await validateBuiltin({ apiVersion: "monitoring.coreos.com/v1", kind: "PodMonitor", metadata: { name: "x" }, spec: { selector: {}, podMetricsEndpoints: "all" } }),
+        ).toMatch(/podMetricsEndpoints/);
+    });
+
+    it("names a kind it has no schema for instead of passing it", async () => {
+        expect(await validateBuiltin({ apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "x" } })).toMatch(/no kubernetes-models schema/);
     });
 });

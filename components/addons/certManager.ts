@@ -1,0 +1,31 @@
+import type * as pulumi from "@pulumi/pulumi";
+import { Addon, type ReleaseSpec } from "./addon";
+
+/** cert-manager with its CRDs: issues the certificates of KServe's admission webhooks. */
+export function certManagerReleases(): ReleaseSpec[] {
+    return [
+        {
+            name: "cert-manager",
+            chart: "certManager",
+            values: {
+                crds: { enabled: true },
+                resources: { requests: { cpu: "20m", memory: "64Mi" } },
+                webhook: { resources: { requests: { cpu: "10m", memory: "32Mi" } } },
+                cainjector: { resources: { requests: { cpu: "20m", memory: "64Mi" } } },
+            },
+        },
+    ];
+}
+
+export interface CertManagerArgs {
+    waitFor?: pulumi.Resource[];
+}
+
+export class CertManager extends Addon {
+    constructor(name: string, args: CertManagerArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("mlserve:addons:CertManager", name, "cert-manager", opts);
+        const specs = certManagerReleases();
+        this.installReleases(specs, args.waitFor);
+        this.registerOutputs({ charts: this.charts });
+    }
+}

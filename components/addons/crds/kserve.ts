@@ -1,0 +1,42 @@
+/** KServe v0.20 InferenceService (serving.kserve.io/v1beta1), the fields this platform writes. */
+import type { TypedCustomResource } from "./types";
+
+export interface ResourceRequirements {
+    requests?: Record<string, string>;
+    limits?: Record<string, string>;
+}
+
+export interface ModelSpec {
+    modelFormat: { name: string; version?: string };
+    runtime?: string;
+    storageUri?: string;
+    protocolVersion?: "v1" | "v2" | "grpc-v2";
+    args?: string[];
+    env?: Array<{ name: string; value: string }>;
+    resources?: ResourceRequirements;
+    ports?: Array<{ name: string; containerPort: number; protocol?: "TCP" }>;
+}
+
+export interface Batcher {
+    maxBatchSize?: number;
+    maxLatency?: number;
+    timeout?: number;
+}
+
+export interface PredictorSpec {
+    model: ModelSpec;
+    minReplicas?: number;
+    maxReplicas?: number;
+    scaleMetric?: "concurrency" | "rps" | "cpu" | "memory";
+    scaleTarget?: number;
+    containerConcurrency?: number;
+    timeout?: number;
+    batcher?: Batcher;
+    nodeSelector?: Record<string, string>;
+    tolerations?: Array<{ key: string; operator: "Exists" | "Equal"; value?: string; effect?: string }>;
+}
+
+export type InferenceService = TypedCustomResource<"serving.kserve.io/v1beta1", "InferenceService", { predictor: PredictorSpec }>;
+
+/** Annotation that picks Knative or Standard mode per InferenceService. */
+export const DEPLOYMENT_MODE_ANNOTATION = "serving.kserve.io/deploymentMode";

@@ -1,0 +1,68 @@
+import type * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+import { Addon, type ReleaseSpec } from "./addon";
+import { DEPLOYMENT_MODE_ANNOTATION, type InferenceService } from "./crds/kserve";
+import { registerCustomResource } from "./crds/types";
+import { KOURIER_INTERNAL_SERVICE } from "./knative";
+
+export type KServeDeploymentMode = "Knative" | "Standard";
+
+/** The CRD chart first, then the controller; Kourier instead of Istio in Knative mode. */
+export function kserveReleases(mode: KServeDeploymentMode): ReleaseSpec[] {
+    return [
+        { name: "kserve-crd", chart: "kserveCrd", values: {} },
+        {
+            name: "kserve",
+            chart: "kserveResources",
+            values: {
+                kserve: {
+                    controller: {
+                        deploymentMode: mode,
+                        gateway:
+                            mode === "Knative"
+                                ? { disableIstioVirtualHost: true, localGateway: { gatewayService: KOURIER_INTERNAL_SERVICE } }
+                                : // Standard mode: no ingress controller is installed; models are reached in-cluster.
+                                  { disableIngressCreation: true },
+                    },
+                    metricsaggregator: { enableMetricAggregation: "true", enablePrometheusScraping: "true" },
+                },
+            },
+        },
+    ];
+}
+
+export interface KServeArgs {
+    deploymentMode: KServeDeploymentMode;
+    /** cert-manager (and Knative in Knative mode) must be ready first. */
+    waitFor?: pulumi.Resource[];
+}
+
+/** KServe CRDs and controller. Declare models with `inferenceService`, which waits for the webhooks. */
+export class KServe extends Addon {
+    readonly deploymentMode: KServeDeploymentMode;
+
+    constructor(name: string, args: KServeArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("mlserve:addons:KServe", name, "kserve", opts);
+        const specs = kserveReleases(args.deploymentMode);
+        this.installReleases(specs, args.waitFor);
+        this.deploymentMode = args.deploymentMode;
+        this.registerOutputs({ charts: this.charts, deploymentMode: this.deploymentMode });
+    }
+
+    /**
+     * Declare an InferenceService. It is registered after the controller release is
+     * ready (its CRDs exist and its admission webhooks answer), and carries the
+     * deployment-mode annotation explicitly so a later default change cannot move it.
+     */
+    inferenceService(name: string, isvc: InferenceService, opts: pulumi.CustomResourceOptions = {}): k8s.apiextensions.CustomResource {
+        const annotated: InferenceService = {
+            ...isvc,
+            metadata: {
+                ...isvc.metadata,
+                annotations: { [DEPLOYMENT_MODE_ANNOTATION]: this.deploymentMode, ...isvc.metadata.annotations },
+            },
+        };
+        const dependsOn = [...this.ready, ...((opts.dependsOn as pulumi.Resource[] | undefined) ?? [])];
+        return registerCustomResource(name, annotated, { ...opts, dependsOn });
+    }
+}
