@@ -36,6 +36,7 @@ export class NvidiaDevicePlugin extends pulumi.ComponentResource {
         const release = new k8s.helm.v3.Release(
             name,
             {
+                name: "nvidia-device-plugin",
                 chart: chart.chart,
                 version: chart.version,
                 repositoryOpts: { repo: chart.repo },

@@ -74,7 +74,7 @@ export const addonsSchema = z
 export const pinnedImage = z
     .string()
     .refine((s) => /@sha256:[0-9a-f]{64}$/.test(s) || /:[\w][\w.-]{0,127}$/.test(s.split("/").pop() ?? ""), {
-        message: "must pin a tag or digest, e.g. kserve/huggingfaceserver:v0.20.0",
+        message: "must pin a tag or digest, e.g. <registry>/<image>:<version>",
     })
     .refine((s) => !/:latest$/.test(s), { message: "must not use the floating tag latest; pin a version" });
 

@@ -24,6 +24,8 @@ export interface RecordedResource {
     remote: boolean;
     /** URNs this resource waits for (explicit dependsOn and those of its inputs). */
     dependencies: string[];
+    /** URN of the explicit provider it uses; the engine also waits for (and deletes before) it. */
+    provider?: string;
     /** Inputs as registered, secrets replaced by REDACTED. */
     inputs: Record<string, unknown>;
     /** Inputs plus the mocks' fake outputs (IDs, auto-names), secrets replaced by REDACTED. */
@@ -75,6 +77,7 @@ interface RegisterRequest {
     getCustom(): boolean;
     getRemote(): boolean;
     getDependenciesList(): string[];
+    getProvider(): string;
     getObject(): unknown;
 }
 interface RegisterResponse {
@@ -100,6 +103,8 @@ function installRecorder(into: RecordedResource[]): void {
                     custom: req.getCustom(),
                     remote: req.getRemote(),
                     dependencies: [...new Set(req.getDependenciesList())],
+                    // A provider reference is "<urn>::<id>".
+                    provider: req.getProvider() ? req.getProvider().split("::").slice(0, -1).join("::") : undefined,
                     inputs: redact(deserialize(req.getObject())) as Record<string, unknown>,
                     state: redact(deserialize(resp.getObject())) as Record<string, unknown>,
                 });

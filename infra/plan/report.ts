@@ -51,6 +51,7 @@ export function inventory(rendering: Rendering): Record<string, unknown> {
             custom: r.custom,
             remote: r.remote,
             dependencies: r.dependencies,
+            provider: r.provider ?? null,
             inputs: r.inputs,
         })),
         outputs: rendering.outputs,

@@ -25,6 +25,14 @@ describe("components register what they promise", () => {
         "mlserve:network:Vpc": ["aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/natGateway:NatGateway", "aws:ec2/routeTable:RouteTable", "aws:ec2/vpcEndpoint:VpcEndpoint"],
         "mlserve:cluster:NodeGroup": ["aws:iam/role:Role", "aws:eks/nodeGroup:NodeGroup", "aws:autoscaling/tag:Tag"],
         "mlserve:cluster:NvidiaDevicePlugin": ["kubernetes:helm.sh/v3:Release"],
+        "mlserve:addons:PlatformAddons": ["mlserve:addons:MetricsServer", "mlserve:addons:CertManager", "mlserve:addons:Keda", "mlserve:addons:Knative", "mlserve:addons:KServe", "mlserve:addons:Observability"],
+        "mlserve:addons:MetricsServer": ["kubernetes:helm.sh/v3:Release"],
+        "mlserve:addons:CertManager": ["kubernetes:core/v1:Namespace", "kubernetes:helm.sh/v3:Release"],
+        "mlserve:addons:Keda": ["aws:iam/role:Role", "aws:eks/podIdentityAssociation:PodIdentityAssociation", "kubernetes:helm.sh/v3:Release", "kubernetes:keda.sh/v1alpha1:ClusterTriggerAuthentication"],
+        "mlserve:addons:Knative": ["kubernetes:helm.sh/v3:Release", "kubernetes:operator.knative.dev/v1beta1:KnativeServing"],
+        "mlserve:addons:KServe": ["kubernetes:helm.sh/v3:Release"],
+        "mlserve:addons:Observability": ["kubernetes:helm.sh/v3:Release", "kubernetes:monitoring.coreos.com/v1:PodMonitor", "kubernetes:core/v1:ConfigMap"],
+        "mlserve:modelapi:ModelApi": ["kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Service", "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"],
     };
 
     it("every component instance has the children its type must have", () => {
@@ -217,7 +225,7 @@ describe("in-cluster pieces", () => {
     });
 
     it("the NVIDIA device plugin chart is pinned from the version table and runs only on tainted GPU nodes", () => {
-        const release = one(dev, "kubernetes:helm.sh/v3:Release");
+        const release = one(dev, "kubernetes:helm.sh/v3:Release", "mlserve-dev-nvidia-device-plugin");
         expect(release.inputs).toMatchObject({
             chart: CHARTS.nvidiaDevicePlugin.chart,
             version: CHARTS.nvidiaDevicePlugin.version,
@@ -232,7 +240,7 @@ describe("in-cluster pieces", () => {
 
     it("the GPU node group's labels match the device plugin's node selector", () => {
         const labels = one(dev, "aws:eks/nodeGroup:NodeGroup", "mlserve-dev-gpu").inputs.labels as Record<string, string>;
-        const selector = (one(dev, "kubernetes:helm.sh/v3:Release").inputs.values as { nodeSelector: Record<string, string> }).nodeSelector;
+        const selector = (one(dev, "kubernetes:helm.sh/v3:Release", "mlserve-dev-nvidia-device-plugin").inputs.values as { nodeSelector: Record<string, string> }).nodeSelector;
         for (const [k, v] of Object.entries(selector)) expect(labels[k]).toBe(v);
     });
 });

@@ -55,7 +55,7 @@ export function descendantsOf(r: Rendering, parent: RecordedResource): RecordedR
     return kids.flatMap((k) => [k, ...descendantsOf(r, k)]);
 }
 
-/** Does `r` (transitively) wait for `on`? Follows recorded dependencies and parents' dependencies. */
+/** Does `r` (transitively) wait for `on`? Follows recorded dependencies and provider references. */
 export function dependsOn(rendering: Rendering, r: RecordedResource, on: RecordedResource): boolean {
     const byUrn = new Map(rendering.resources.map((x) => [x.urn, x]));
     const seen = new Set<string>();
@@ -66,8 +66,9 @@ export function dependsOn(rendering: Rendering, r: RecordedResource, on: Recorde
         seen.add(urn);
         const cur = byUrn.get(urn);
         if (!cur) continue;
-        if (cur.dependencies.includes(on.urn)) return true;
-        stack.push(...cur.dependencies);
+        const edges = cur.provider ? [...cur.dependencies, cur.provider] : cur.dependencies;
+        if (edges.includes(on.urn)) return true;
+        stack.push(...edges);
     }
     return false;
 }

@@ -1,0 +1,284 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ADDON_NAMES, installOrder, missingDependencies, type AddonName } from "../../components/addons/catalog";
+import { Keda, kedaSqsPolicy } from "../../components/addons/keda";
+import { KNATIVE_PODSPEC_FLAGS } from "../../components/addons/knative";
+import { KServe } from "../../components/addons/kserve";
+import { AddonDependencyError, PlatformAddons } from "../../components/addons/platform";
+import { CHARTS, IMAGES } from "../../components/versions";
+import { ConfigError } from "../../infra/config/load";
+import { REPO_ROOT } from "../../infra/plan/render";
+import { childrenOf, dependsOn, one, ofType, renderComponent, renderConfig, type Rendering } from "../harness/render";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- deep reads of rendered specs
+type Json = Record<string, any>;
+
+let dev: Rendering;
+beforeAll(async () => {
+    dev = await renderConfig({}, "dev");
+});
+
+const release = (r: Rendering, name: string) => ofType(r, "kubernetes:helm.sh/v3:Release").find((x) => x.inputs.name === name)!;
+const allOn = Object.fromEntries(ADDON_NAMES.map((a) => [a, true])) as Record<AddonName, boolean>;
+
+describe("version table", () => {
+    it("every Helm release in the plan is a chart and version from components/versions.ts", () => {
+        const pinned = new Set(Object.values(CHARTS).map((c) => `${c.chart}@${c.version}`));
+        const releases = ofType(dev, "kubernetes:helm.sh/v3:Release");
+        expect(releases.length).toBeGreaterThanOrEqual(9);
+        for (const r of releases) expect(pinned, `${String(r.inputs.chart)}@${String(r.inputs.version)}`).toContain(`${String(r.inputs.chart)}@${String(r.inputs.version)}`);
+    });
+
+    it("no other source file spells a version: components, infra and manifests name versions only through the table", () => {
+        const offenders: string[] = [];
+        const walk = (dir: string) => {
+            for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+                const p = path.join(dir, entry.name);
+                if (entry.isDirectory()) walk(p);
+                else if (p.endsWith(".ts") && !p.endsWith(path.join("components", "versions.ts"))) {
+                    fs.readFileSync(p, "utf8")
+                        .split("\n")
+                        .forEach((line, i) => {
+                            // A chart/image-like version literal: "1.2.3", "v1.2.3", ":v1.2.3".
+                            if (/["':]v?\d+\.\d+\.\d+["']/.test(line) && !/\/\/|\*/.test(line.trim().slice(0, 2))) offenders.push(`${path.relative(REPO_ROOT, p)}:${i + 1}: ${line.trim()}`);
+                        });
+                }
+            }
+        };
+        walk(path.join(REPO_ROOT, "components"));
+        walk(path.join(REPO_ROOT, "infra", "config"));
+        expect(offenders).toEqual([]);
+    });
+
+    it("every container image the plan renders is pinned (tag or digest, never latest)", () => {
+        const images: string[] = [];
+        const collect = (v: unknown) => {
+            if (Array.isArray(v)) v.forEach(collect);
+            else if (v && typeof v === "object") {
+                for (const [k, inner] of Object.entries(v)) {
+                    if (k === "image" && typeof inner === "string") images.push(inner);
+                    else collect(inner);
+                }
+            }
+        };
+        dev.resources.filter((r) => r.type.startsWith("kubernetes:")).forEach((r) => collect(r.inputs));
+        expect(images).toContain(IMAGES.huggingfaceServer);
+        for (const image of images) {
+            expect(image).toMatch(/(:[\w][\w.-]*|@sha256:[0-9a-f]{64})$/);
+            expect(image).not.toMatch(/:latest$/);
+        }
+    });
+});
+
+describe("dependencies", () => {
+    it("KServe without cert-manager is a plan-time config error naming the key and the fix", async () => {
+        const error = await renderConfig({ "mlserve:addons": { certManager: { enabled: false } } }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ConfigError);
+        const problem = (error as ConfigError).problems.find((p) => p.path === "mlserve:addons.kserve.enabled");
+        expect(problem?.message).toMatch(/KServe needs cert-manager: .*Set mlserve:addons\.certManager\.enabled to true, or turn KServe off/);
+    });
+
+    it("KServe in Knative mode needs Knative; in Standard mode it does not", async () => {
+        expect(missingDependencies({ ...allOn, knative: false }, { kserveDeploymentMode: "Knative" })).toEqual([
+            expect.objectContaining({ addon: "kserve", requires: "knative" }),
+        ]);
+        expect(missingDependencies({ ...allOn, knative: false }, { kserveDeploymentMode: "Standard" })).toEqual([]);
+        const standard = await renderConfig({ "mlserve:addons": { knative: { enabled: false }, kserve: { deploymentMode: "Standard" } } });
+        expect(ofType(standard, "mlserve:addons:Knative")).toEqual([]);
+        expect(release(standard, "kserve").inputs.values).toMatchObject({ kserve: { controller: { deploymentMode: "Standard" } } });
+    });
+
+    it("the model API's HPA needs metrics-server", async () => {
+        const error = await renderConfig({ "mlserve:addons": { metricsServer: { enabled: false } } }).catch((e: unknown) => e);
+        expect((error as ConfigError).problems.map((p) => p.path)).toEqual(["mlserve:modelApi.enabled"]);
+        const ok = await renderConfig({ "mlserve:addons": { metricsServer: { enabled: false } }, "mlserve:modelApi": { enabled: false } });
+        expect(ofType(ok, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler")).toEqual([]);
+    });
+
+    it("the PlatformAddons component itself refuses a set with a missing requirement", async () => {
+        const error = await renderComponent(
+            () =>
+                new PlatformAddons("addons", {
+                    metricsServer: { enabled: true },
+                    certManager: { enabled: false },
+                    keda: { enabled: true },
+                    knative: { enabled: true, scaleToZero: true, scaleToZeroGracePeriod: "30s", stableWindow: "60s", domain: "example.com", ingressServiceType: "ClusterIP" },
+                    kserve: { enabled: true, deploymentMode: "Knative" },
+                    observability: { enabled: false, prometheusRetention: "15d", prometheusStorageGiB: 50, grafana: true, dcgmExporter: true },
+                    clusterName: "c",
+                }),
+        ).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(AddonDependencyError);
+        expect((error as Error).message).toMatch(/KServe needs cert-manager/);
+    });
+
+    it("installs requirements first and makes the dependent wait for them", () => {
+        const order = installOrder(allOn, { kserveDeploymentMode: "Knative" });
+        expect(order.indexOf("kserve")).toBeGreaterThan(order.indexOf("certManager"));
+        expect(order.indexOf("kserve")).toBeGreaterThan(order.indexOf("knative"));
+        const kserveCrd = release(dev, "kserve-crd");
+        expect(dependsOn(dev, kserveCrd, release(dev, "cert-manager"))).toBe(true);
+        expect(dependsOn(dev, kserveCrd, one(dev, "kubernetes:operator.knative.dev/v1beta1:KnativeServing"))).toBe(true);
+        // CRDs before the controller; the controller (webhooks) before anything that needs them.
+        expect(dependsOn(dev, release(dev, "kserve"), kserveCrd)).toBe(true);
+    });
+
+    it("custom resources come after the release that installs their CRDs", () => {
+        expect(dependsOn(dev, one(dev, "kubernetes:keda.sh/v1alpha1:ClusterTriggerAuthentication"), release(dev, "keda"))).toBe(true);
+        expect(dependsOn(dev, one(dev, "kubernetes:operator.knative.dev/v1beta1:KnativeServing"), release(dev, "knative-operator"))).toBe(true);
+        for (const m of ofType(dev, "kubernetes:monitoring.coreos.com/v1:PodMonitor")) expect(dependsOn(dev, m, release(dev, "kube-prometheus-stack"))).toBe(true);
+        // dcgm-exporter's ServiceMonitor needs the Prometheus Operator CRDs too.
+        expect(dependsOn(dev, release(dev, "dcgm-exporter"), release(dev, "kube-prometheus-stack"))).toBe(true);
+    });
+
+    it("every add-on waits for the cluster's nodes (through the Kubernetes provider)", () => {
+        const systemNodes = one(dev, "aws:eks/nodeGroup:NodeGroup", "mlserve-dev-system");
+        for (const r of ofType(dev, "kubernetes:helm.sh/v3:Release")) expect(dependsOn(dev, r, systemNodes), String(r.inputs.name)).toBe(true);
+    });
+
+    it("each add-on can be switched off and then registers nothing", async () => {
+        const off = await renderConfig({
+            "mlserve:addons": { keda: { enabled: false }, observability: { enabled: false }, kserve: { enabled: false }, knative: { enabled: false } },
+        });
+        const names = ofType(off, "kubernetes:helm.sh/v3:Release").map((r) => r.inputs.name).sort();
+        expect(names).toEqual(["cert-manager", "metrics-server", "nvidia-device-plugin"]);
+        expect(off.outputs.endpoints!.value).not.toHaveProperty("prometheus");
+    });
+});
+
+describe("KEDA identity", () => {
+    it("the operator gets an EKS Pod Identity role before it starts, and no SQS permission without queues", () => {
+        const keda = one(dev, "mlserve:addons:Keda");
+        const association = one(dev, "aws:eks/podIdentityAssociation:PodIdentityAssociation");
+        expect(association.inputs).toMatchObject({ clusterName: "mlserve-dev", namespace: "keda", serviceAccount: "keda-operator" });
+        expect(dependsOn(dev, release(dev, "keda"), association)).toBe(true);
+        expect(childrenOf(dev, keda).filter((r) => r.type === "aws:iam/rolePolicy:RolePolicy")).toEqual([]);
+        expect(one(dev, "kubernetes:keda.sh/v1alpha1:ClusterTriggerAuthentication").inputs.spec).toEqual({ podIdentity: { provider: "aws" } });
+    });
+
+    it("with queues: sqs:GetQueueAttributes on exactly those queue ARNs, nothing else", async () => {
+        const queues = ["arn:aws:sqs:us-east-1:123456789012:mlserve-dev-jobs", "arn:aws:sqs:us-east-1:123456789012:mlserve-dev-jobs-dlq"];
+        const r = await renderComponent(() => new Keda("keda", { clusterName: "c", sqsQueueArns: queues }));
+        const policy = JSON.parse(String(one(r, "aws:iam/rolePolicy:RolePolicy").inputs.policy));
+        expect(policy.Statement).toEqual([{ Effect: "Allow", Action: ["sqs:GetQueueAttributes"], Resource: [...queues].sort() }]);
+    });
+
+    it("kedaSqsPolicy refuses wildcards and non-queue ARNs", () => {
+        expect(() => kedaSqsPolicy(["*"])).toThrow(/not a single SQS queue ARN/);
+        expect(() => kedaSqsPolicy(["arn:aws:sqs:us-east-1:123456789012:mlserve-*"])).toThrow();
+        expect(() => kedaSqsPolicy(["arn:aws:s3:::bucket"])).toThrow();
+        expect(() => kedaSqsPolicy([])).toThrow();
+    });
+
+    it("no IAM policy the stack renders has a wildcard resource", () => {
+        const docs = dev.resources
+            .filter((r) => ["aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy"].includes(r.type))
+            .map((r) => JSON.parse(String(r.inputs.policy)));
+        for (const doc of docs) for (const st of doc.Statement) expect([st.Resource].flat().some((x: string) => x.includes("*"))).toBe(false);
+    });
+});
+
+describe("Knative", () => {
+    it("enables nodeSelector, tolerations and affinity in pod specs (GPU InferenceServices need them)", () => {
+        const serving = one(dev, "kubernetes:operator.knative.dev/v1beta1:KnativeServing");
+        const config = (serving.inputs.spec as { config: Record<string, Record<string, string>> }).config;
+        for (const flag of KNATIVE_PODSPEC_FLAGS) expect(config.features![flag]).toBe("enabled");
+        expect(config.network).toEqual({ "ingress-class": "kourier.ingress.networking.knative.dev" });
+    });
+
+    it("takes the autoscaler settings, domain and Kourier service type from config", async () => {
+        const r = await renderConfig({
+            "mlserve:addons": { knative: { scaleToZero: false, scaleToZeroGracePeriod: "2m", stableWindow: "30s", domain: "models.example.org", ingressServiceType: "LoadBalancer" } },
+        });
+        const spec = one(r, "kubernetes:operator.knative.dev/v1beta1:KnativeServing").inputs.spec as Json;
+        expect(spec.config.autoscaler).toEqual({ "enable-scale-to-zero": "false", "scale-to-zero-grace-period": "2m", "stable-window": "30s" });
+        expect(spec.config.domain).toEqual({ "models.example.org": "" });
+        expect(spec.ingress.kourier["service-type"]).toBe("LoadBalancer");
+        const d = one(dev, "kubernetes:operator.knative.dev/v1beta1:KnativeServing").inputs.spec as Json;
+        expect(d.config.autoscaler["enable-scale-to-zero"]).toBe("true");
+        expect(d.ingress.kourier["service-type"]).toBe("ClusterIP");
+    });
+
+    it("rejects a stable window Knative would reject", async () => {
+        const error = await renderConfig({ "mlserve:addons": { knative: { stableWindow: "2s" } } }).catch((e: unknown) => e);
+        expect((error as ConfigError).problems[0]).toMatchObject({ path: "mlserve:addons.knative.stableWindow", given: '"2s"' });
+    });
+});
+
+describe("KServe", () => {
+    it("defaults to Knative deployment mode on Kourier", () => {
+        expect(release(dev, "kserve").inputs.values).toMatchObject({
+            kserve: { controller: { deploymentMode: "Knative", gateway: { disableIstioVirtualHost: true, localGateway: { gatewayService: "kourier-internal.knative-serving.svc.cluster.local" } } } },
+        });
+        expect(release(dev, "kserve-crd").inputs.chart).toBe(CHARTS.kserveCrd.chart);
+    });
+
+    it("declares typed InferenceServices that wait for the controller and carry the deployment mode", async () => {
+        const r = await renderComponent(() => {
+            const kserve = new KServe("kserve", { deploymentMode: "Knative" });
+            kserve.inferenceService("sst2", {
+                apiVersion: "serving.kserve.io/v1beta1",
+                kind: "InferenceService",
+                metadata: { name: "sst2", namespace: "models" },
+                spec: { predictor: { minReplicas: 0, model: { modelFormat: { name: "huggingface" }, args: ["--model_id=distilbert/distilbert-base-uncased-finetuned-sst-2-english"] } } },
+            });
+        });
+        const isvc = one(r, "kubernetes:serving.kserve.io/v1beta1:InferenceService");
+        expect((isvc.inputs.metadata as { annotations: Record<string, string> }).annotations["serving.kserve.io/deploymentMode"]).toBe("Knative");
+        expect(dependsOn(r, isvc, release(r, "kserve"))).toBe(true);
+    });
+});
+
+describe("observability", () => {
+    it("Prometheus picks up every monitor, keeps data on gp3, and its URLs are exported", () => {
+        const values = release(dev, "kube-prometheus-stack").inputs.values as Json;
+        expect(values.prometheus.prometheusSpec).toMatchObject({ retention: "15d", podMonitorSelectorNilUsesHelmValues: false, serviceMonitorSelectorNilUsesHelmValues: false });
+        expect(values.prometheus.prometheusSpec.storageSpec.volumeClaimTemplate.spec.storageClassName).toBe("gp3");
+        expect(dev.outputs.endpoints!.value).toMatchObject({
+            prometheus: "http://kps-prometheus.monitoring.svc.cluster.local:9090",
+            grafana: "http://grafana.monitoring.svc.cluster.local",
+        });
+        // The Grafana admin password is the chart's generated Secret: no password anywhere in the plan.
+        expect(JSON.stringify(values)).not.toMatch(/adminPassword/);
+    });
+
+    it("DCGM exporter runs only on GPU nodes and is scraped", () => {
+        const values = release(dev, "dcgm-exporter").inputs.values as Json;
+        expect(values.nodeSelector).toEqual({ "mlserve.io/node-pool": "gpu" });
+        expect(values.tolerations).toEqual([{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }]);
+        expect(values.serviceMonitor.enabled).toBe(true);
+    });
+
+    it("scrapes TGI/vLLM, KServe models and KEDA", () => {
+        const monitors = Object.fromEntries(ofType(dev, "kubernetes:monitoring.coreos.com/v1:PodMonitor").map((m) => [(m.inputs.metadata as { name: string }).name, m.inputs.spec as Json]));
+        expect(Object.keys(monitors).sort()).toEqual(["keda", "kserve-models", "llm-engines"]);
+        expect(monitors["llm-engines"]!.selector.matchExpressions[0]).toEqual({ key: "mlserve.io/engine", operator: "In", values: ["tgi", "vllm"] });
+        expect(monitors.keda!.namespaceSelector).toEqual({ matchNames: ["keda"] });
+    });
+
+    it("ships the GPU, TGI and KEDA dashboards as labelled ConfigMaps", () => {
+        const maps = ofType(dev, "kubernetes:core/v1:ConfigMap").filter((c) => (c.inputs.metadata as { labels?: Record<string, string> }).labels?.grafana_dashboard === "1");
+        const files = maps.flatMap((m) => Object.keys(m.inputs.data as Record<string, string>)).sort();
+        expect(files).toEqual(["gpu-utilization.json", "keda-scaling.json", "tgi-latency-queue.json"]);
+    });
+
+    it.each(["gpu-utilization", "tgi-latency-queue", "keda-scaling"])("dashboard %s is Grafana JSON whose panels query Prometheus", (name) => {
+        const d = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "manifests", "dashboards", `${name}.json`), "utf8"));
+        expect(d.uid).toMatch(/^mlserve-/);
+        expect(d.templating.list[0]).toMatchObject({ name: "datasource", type: "datasource", query: "prometheus" });
+        expect(d.panels.length).toBeGreaterThanOrEqual(4);
+        const metric = { "gpu-utilization": /DCGM_FI_DEV_GPU_UTIL/, "tgi-latency-queue": /tgi_queue_size/, "keda-scaling": /keda_scaler_metrics_value/ }[name]!;
+        const exprs = d.panels.flatMap((p: { targets: { expr: string }[] }) => p.targets.map((t) => t.expr));
+        expect(exprs.join("\n")).toMatch(metric);
+        for (const p of d.panels) {
+            expect(p.datasource.uid).toBe("${datasource}");
+            expect(p.targets.length).toBeGreaterThan(0);
+            for (const t of p.targets) {
+                // Balanced parentheses and braces: a cheap guard against broken PromQL.
+                expect(t.expr.split("(").length).toBe(t.expr.split(")").length);
+                expect(t.expr.split("{").length).toBe(t.expr.split("}").length);
+            }
+        }
+    });
+});
