@@ -81,4 +81,8 @@ export const KNATIVE_SERVING_VERSION = "1.23";
 export const IMAGES = {
     /** KServe's Hugging Face runtime: serves a small text classifier on CPU out of the box (the HPA model API). */
     huggingfaceServer: "kserve/huggingfaceserver:v0.20.0",
+    /** Hugging Face Text Generation Inference (maintenance mode upstream since Dec 2025; FACTS.md). */
+    tgi: "ghcr.io/huggingface/text-generation-inference:3.3.7",
+    /** vLLM's OpenAI-compatible server. */
+    vllm: "vllm/vllm-openai:v0.11.0",
 } as const;

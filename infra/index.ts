@@ -10,7 +10,8 @@ import { buildPlatform } from "./program";
 function loadConfig() {
     const stack = pulumi.getStack();
     try {
-        return parseStackConfig(pulumi.runtime.allConfig(), { project: pulumi.getProject(), stack, source: `Pulumi.${stack}.yaml` });
+        const isConfigSecret = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
+        return parseStackConfig(pulumi.runtime.allConfig(), { project: pulumi.getProject(), stack, source: `Pulumi.${stack}.yaml`, isSecret: isConfigSecret });
     } catch (err) {
         // RunError prints just the message: a user error, not a stack trace.
         if (err instanceof ConfigError) throw new pulumi.RunError(err.message);

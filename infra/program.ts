@@ -6,6 +6,8 @@ import * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
 import { PlatformAddons } from "../components/addons/platform";
 import { Cluster } from "../components/cluster/cluster";
+import { LlmFleet } from "../components/llm/fleet";
+import type { VariantEndpoint } from "../components/llm/spec";
 import { ModelApi } from "../components/modelapi/modelApi";
 import type { StackConfig } from "./config/schema";
 
@@ -32,6 +34,8 @@ export interface PlatformOutputs {
     nodeGroups: { system: pulumi.Output<string>; gpu: pulumi.Output<string> };
     /** Pinned chart versions of every installed add-on. */
     addons: Record<string, string[]>;
+    /** Per LLM variant: base URL, engine, model, quantization, replicas and routes. */
+    variants: Record<string, VariantEndpoint>;
     /** In-cluster endpoints (model servers, gateways, Prometheus) the load tests and report use. */
     endpoints: Record<string, pulumi.Input<string>>;
 }
@@ -75,6 +79,17 @@ export function buildPlatform(cfg: StackConfig): PlatformOutputs {
         ? new ModelApi(`${clusterName}-model-api`, { settings: cfg.modelApi, waitFor: addons.metricsServer?.ready }, { providers })
         : undefined;
 
+    const fleet = new LlmFleet(
+        `${clusterName}-llm`,
+        {
+            variants: cfg.variants,
+            fleet: cfg.fleet,
+            hfToken: cfg.secrets.hfToken,
+            autoscalingReady: [...(addons.keda?.ready ?? []), ...(addons.observability?.ready ?? [])],
+        },
+        { providers },
+    );
+
     const endpoints: Record<string, pulumi.Input<string>> = {};
     if (addons.observability) {
         endpoints.prometheus = addons.observability.prometheusUrl;
@@ -89,6 +104,7 @@ export function buildPlatform(cfg: StackConfig): PlatformOutputs {
         vpcId: cluster.vpcId,
         nodeGroups: { system: cluster.systemNodeGroup.nodeGroupName, gpu: cluster.gpuNodeGroup.nodeGroupName },
         addons: addons.versions,
+        variants: fleet.endpoints,
         endpoints,
     };
 }

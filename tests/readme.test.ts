@@ -9,13 +9,15 @@ const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
 
 describe("README", () => {
     it("documents every config key of the schema", () => {
-        type Def = { type: string; innerType?: unknown; shape?: Record<string, unknown> };
+        type Def = { type: string; innerType?: unknown; shape?: Record<string, unknown>; element?: unknown };
         const def = (x: unknown) => (x as { def: Def }).def;
         const unwrap = (x: unknown): unknown => (["default", "prefault", "optional"].includes(def(x).type) ? unwrap(def(x).innerType) : x);
         // Leaf keys: `mlserve:addons.knative.domain`, `mlserve:gpuNodes.minSize`, `mlserve:tags`.
         const leaves = (schema: unknown, prefix: string): string[] => {
             const d = def(unwrap(schema));
-            return d.type === "object" ? Object.entries(d.shape!).flatMap(([k, v]) => leaves(v, `${prefix}.${k}`)) : [prefix];
+            if (d.type === "object") return Object.entries(d.shape!).flatMap(([k, v]) => leaves(v, `${prefix}.${k}`));
+            if (d.type === "array" && def(unwrap(d.element)).type === "object") return leaves(d.element, `${prefix}[]`);
+            return [prefix];
         };
         const keys = Object.entries(stackConfigSchema.shape).flatMap(([top, schema]) => leaves(schema, `mlserve:${top}`));
         expect(keys.length).toBeGreaterThan(40);

@@ -19,6 +19,8 @@ export const GRAFANA_URL = `http://grafana.${MONITORING_NAMESPACE}.svc.cluster.l
  */
 export const ENGINE_LABEL = "mlserve.io/engine";
 export const METRICS_PORT_NAME = "http";
+/** Pod label naming an LLM variant; copied onto its metrics. */
+export const VARIANT_POD_LABEL = "mlserve.io/variant";
 
 export const DASHBOARD_DIR = path.resolve(__dirname, "..", "..", "manifests", "dashboards");
 /** Grafana's dashboard sidecar loads ConfigMaps with this label from every namespace. */
@@ -92,6 +94,8 @@ export function podMonitors(present: { kserve: boolean; keda: boolean }): PodMon
             selector: { matchExpressions: [{ key: ENGINE_LABEL, operator: "In", values: ["tgi", "vllm"] }] },
             namespaceSelector: { any: true },
             podMetricsEndpoints: [{ port: METRICS_PORT_NAME, path: "/metrics", interval: "15s" }],
+            // mlserve.io/variant becomes the mlserve_io_variant label KEDA's queue-depth queries select on.
+            podTargetLabels: [VARIANT_POD_LABEL],
         }),
     ];
     if (present.kserve) {

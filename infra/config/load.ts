@@ -4,6 +4,10 @@
  * the value given and what is allowed. Nothing here registers a resource.
  */
 import type { z } from "zod";
+import * as pulumi from "@pulumi/pulumi";
+import { GPU_INSTANCE_TYPES } from "../../components/cluster/instanceTypes";
+import { variantWarnings } from "../../components/llm/engines";
+import { SECRET_KEYS } from "./fleetSchema";
 import { awsRegion, MLSERVE_KEYS, stackConfigSchema, type StackConfig } from "./schema";
 import { didYouMean } from "./suggest";
 
@@ -39,19 +43,32 @@ export interface LoadedConfig {
  */
 export function parseStackConfig(
     raw: Record<string, string>,
-    ctx: { project: string; stack: string; source: string },
+    ctx: { project: string; stack: string; source: string; isSecret?: (fullKey: string) => boolean },
 ): LoadedConfig {
     const problems: ConfigProblem[] = [];
     const mlserve: Record<string, unknown> = {};
+    const secrets: StackConfig["secrets"] = {};
+    const allowed = [...MLSERVE_KEYS, ...SECRET_KEYS];
 
     for (const [fullKey, value] of Object.entries(raw)) {
         const [ns, key] = splitKey(fullKey);
         if (ns !== NAMESPACE || key === undefined) continue;
+        if ((SECRET_KEYS as readonly string[]).includes(key)) {
+            // Never echo the value: it is a credential, even when it was stored in the clear by mistake.
+            if (ctx.isSecret && !ctx.isSecret(fullKey)) {
+                problems.push({ path: fullKey, message: `must be stored encrypted: run \`pulumi config set --secret ${fullKey} <value>\`` });
+            } else if (value.trim() === "") {
+                problems.push({ path: fullKey, message: "is empty" });
+            } else {
+                secrets[key as (typeof SECRET_KEYS)[number]] = pulumi.secret(value);
+            }
+            continue;
+        }
         if (!MLSERVE_KEYS.includes(key)) {
             problems.push({
                 path: fullKey,
                 given: preview(parseValue(value)),
-                message: `unknown key${didYouMean(key, MLSERVE_KEYS)}; known keys: ${MLSERVE_KEYS.map((k) => `${NAMESPACE}:${k}`).join(", ")}`,
+                message: `unknown key${didYouMean(key, allowed)}; known keys: ${allowed.map((k) => `${NAMESPACE}:${k}`).join(", ")}`,
             });
             continue;
         }
@@ -86,7 +103,7 @@ export function parseStackConfig(
     if (problems.length > 0 || !parsed.success || !region.success) {
         throw new ConfigError(problems, ctx.source);
     }
-    const config: StackConfig = { ...parsed.data, project: ctx.project, stack: ctx.stack, region: region.data };
+    const config: StackConfig = { ...parsed.data, project: ctx.project, stack: ctx.stack, region: region.data, secrets };
     return { config, warnings: configWarnings(config) };
 }
 
@@ -99,6 +116,20 @@ function configWarnings(c: StackConfig): string[] {
     }
     if (c.cluster.natGateways === "single") {
         warnings.push("mlserve:cluster.natGateways is \"single\": nodes lose egress if that AZ fails. Use \"perAz\" in production.");
+    }
+    const gpu = GPU_INSTANCE_TYPES[c.gpuNodes.instanceType as keyof typeof GPU_INSTANCE_TYPES];
+    c.variants.forEach((v, i) => {
+        const options = { maxInputTokens: v.maxInputTokens, maxTotalTokens: v.maxTotalTokens, maxBatchPrefillTokens: v.maxBatchPrefillTokens };
+        for (const w of variantWarnings({ name: v.name, engine: v.engine, modelId: v.modelId, quantize: v.quantize, dtype: v.dtype, options }, gpu)) {
+            warnings.push(`mlserve:variants[${i}].${w.field} (variant ${v.name}): ${w.message}`);
+        }
+        if (v.autoscaling.enabled && v.replicas === 0) {
+            warnings.push(`mlserve:variants[${i}].autoscaling (variant ${v.name}): the variant is parked (replicas 0), so it is not autoscaled until replicas is at least 1`);
+        }
+    });
+    const peakGpus = c.variants.reduce((n, v) => n + (v.replicas > 0 && v.autoscaling.enabled ? v.autoscaling.maxReplicas : v.replicas) * v.gpus, 0);
+    if (gpu && peakGpus > gpu.gpus * c.gpuNodes.maxSize) {
+        warnings.push(`mlserve:variants: at full autoscale the variants want ${peakGpus} GPU(s), more than mlserve:gpuNodes.maxSize allows (${gpu.gpus * c.gpuNodes.maxSize}); the extra replicas stay Pending`);
     }
     if (c.gpuNodes.capacityType === "SPOT") {
         warnings.push("mlserve:gpuNodes.capacityType is SPOT: GPU nodes can be reclaimed mid-benchmark; results of an interrupted run are not comparable.");

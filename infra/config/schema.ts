@@ -10,6 +10,9 @@ import {
     looksLikeAcceleratedInstance,
 } from "../../components/cluster/instanceTypes";
 import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_KUBERNETES_VERSIONS } from "../../components/versions";
+import { GPU_INSTANCE_TYPES } from "../../components/cluster/instanceTypes";
+import { variantErrors } from "../../components/llm/engines";
+import { fleetSchema, variantsSchema, type VariantConfig } from "./fleetSchema";
 import { addonsSchema, modelApiSchema } from "./platformSchema";
 
 /** Unknown keys are errors (reported with a "did you mean" by load.ts). */
@@ -166,6 +169,8 @@ export const stackConfigSchema = strictObject({
     gpuNodes: gpuNodesSchema.prefault({}),
     addons: addonsSchema.prefault({}),
     modelApi: modelApiSchema.prefault({}),
+    variants: variantsSchema,
+    fleet: fleetSchema.prefault({}),
     /** Extra AWS tags on every taggable resource. */
     tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
 })
@@ -180,6 +185,7 @@ export const stackConfigSchema = strictObject({
                 message: "the model API's HorizontalPodAutoscaler needs metrics-server for CPU metrics: set mlserve:addons.metricsServer.enabled to true, or turn the model API off",
             });
         }
+        checkVariants(v as Record<string, unknown>, ctx);
         const c = v.cluster as Partial<z.infer<typeof clusterSchema>> | undefined;
         if (c && c.endpointPublicAccess === false && c.endpointPrivateAccess === false) {
             ctx.addIssue({
@@ -190,6 +196,65 @@ export const stackConfigSchema = strictObject({
             });
         }
     }, always);
+
+/** Fleet rules that need other keys: engine/GPU compatibility, the GPU budget, autoscaling's add-ons. */
+function checkVariants(v: Record<string, unknown>, ctx: z.RefinementCtx) {
+    const variants = Array.isArray(v.variants) ? (v.variants as Partial<VariantConfig>[]) : [];
+    const gpuNodes = (v.gpuNodes ?? {}) as { instanceType?: unknown; maxSize?: unknown };
+    const gpu = typeof gpuNodes.instanceType === "string" && gpuNodes.instanceType in GPU_INSTANCE_TYPES
+        ? GPU_INSTANCE_TYPES[gpuNodes.instanceType as keyof typeof GPU_INSTANCE_TYPES]
+        : undefined;
+    const addons = (v.addons ?? {}) as Record<string, { enabled?: unknown } | undefined>;
+    const seen = new Map<string, number>();
+    let runningGpus = 0;
+    variants.forEach((variant, i) => {
+        if (typeof variant !== "object" || variant === null) return;
+        const at = (field: string) => ["variants", i, field];
+        if (typeof variant.name === "string") {
+            if (seen.has(variant.name)) {
+                ctx.addIssue({ code: "custom", path: at("name"), input: variant.name, message: `duplicates variants[${seen.get(variant.name)}]; variant names must be unique` });
+            }
+            seen.set(variant.name, i);
+        }
+        if (typeof variant.engine === "string" && typeof variant.modelId === "string" && typeof variant.quantize === "string"
+            && typeof variant.maxInputTokens === "number" && typeof variant.maxTotalTokens === "number" && typeof variant.maxBatchPrefillTokens === "number") {
+            const options = { maxInputTokens: variant.maxInputTokens, maxTotalTokens: variant.maxTotalTokens, maxBatchPrefillTokens: variant.maxBatchPrefillTokens };
+            for (const e of variantErrors({ name: variant.name ?? `#${i}`, engine: variant.engine, modelId: variant.modelId, quantize: variant.quantize, dtype: variant.dtype, options }, gpu)) {
+                ctx.addIssue({ code: "custom", path: at(e.field), input: (variant as Record<string, unknown>)[e.field], message: e.message });
+            }
+        }
+        const gpus = typeof variant.gpus === "number" ? variant.gpus : 1;
+        if (gpu && gpus > gpu.gpus) {
+            ctx.addIssue({ code: "custom", path: at("gpus"), input: gpus, message: `a ${String(gpuNodes.instanceType)} node has ${gpu.gpus} GPU(s); a server cannot span nodes` });
+        }
+        if (typeof variant.replicas === "number") runningGpus += variant.replicas * gpus;
+        const scaling = variant.autoscaling as { enabled?: unknown; maxReplicas?: unknown } | undefined;
+        if (scaling?.enabled === true) {
+            for (const needed of ["keda", "observability"]) {
+                if (addons[needed]?.enabled === false) {
+                    ctx.addIssue({
+                        code: "custom",
+                        path: [...at("autoscaling"), "enabled"],
+                        input: true,
+                        message: `queue-depth autoscaling needs ${needed === "keda" ? "KEDA" : "Prometheus (observability)"}: set mlserve:addons.${needed}.enabled to true, or turn autoscaling off`,
+                    });
+                }
+            }
+            if (typeof scaling.maxReplicas === "number" && typeof variant.replicas === "number" && scaling.maxReplicas < variant.replicas) {
+                ctx.addIssue({ code: "custom", path: [...at("autoscaling"), "maxReplicas"], input: scaling.maxReplicas, message: `must be >= replicas (${variant.replicas}), the minimum` });
+            }
+        }
+    });
+    const capacity = gpu && typeof gpuNodes.maxSize === "number" ? gpu.gpus * gpuNodes.maxSize : undefined;
+    if (capacity !== undefined && runningGpus > capacity) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["variants"],
+            input: `${runningGpus} GPUs`,
+            message: `the running variants need ${runningGpus} GPU(s) but mlserve:gpuNodes allows at most ${capacity} (maxSize ${String(gpuNodes.maxSize)} × ${gpu!.gpus}); park variants (replicas: 0) or raise mlserve:gpuNodes.maxSize`,
+        });
+    }
+}
 
 export type StackConfigInput = z.input<typeof stackConfigSchema>;
 /** Validated, defaulted `mlserve:*` config. */
@@ -204,6 +269,8 @@ export interface StackConfig extends MlserveConfig {
     stack: string;
     /** `aws:region`. */
     region: string;
+    /** Values held only as Pulumi secrets (never in the plain config). */
+    secrets: { hfToken?: import("@pulumi/pulumi").Output<string> };
 }
 
 /** The `mlserve:` keys the schema knows, for the unknown-key check. */

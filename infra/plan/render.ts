@@ -164,7 +164,12 @@ async function renderOnce(opts: RenderOptions): Promise<Rendering> {
         // Imported after the mocks, as the Pulumi testing guide requires.
         const { parseStackConfig } = await import("../config/load");
         const build = opts.build ?? (await import("../program")).buildPlatform;
-        const loaded: LoadedConfig = parseStackConfig(pulumi.runtime.allConfig(), { project: PROJECT, stack: opts.stack, source: file.source });
+        const loaded: LoadedConfig = parseStackConfig(pulumi.runtime.allConfig(), {
+            project: PROJECT,
+            stack: opts.stack,
+            source: file.source,
+            isSecret: (key) => file.secretKeys.includes(key),
+        });
         const programOutputs = (build(loaded.config) ?? {}) as Record<string, unknown>;
 
         const outputs: Record<string, StackOutput> = {};

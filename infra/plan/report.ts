@@ -81,6 +81,13 @@ function describe(r: RecordedResource): string {
             return `retention ${String(i.retentionInDays)} days`;
         case "aws:ec2/natGateway:NatGateway":
             return "NAT gateway";
+        case "kubernetes:apps/v1:Deployment": {
+            const spec = (i.spec ?? {}) as { replicas?: number; template?: { spec?: { containers?: Array<{ image?: string; args?: string[] }> } } };
+            const c = spec.template?.spec?.containers?.[0];
+            const args = c?.args ?? [];
+            const flag = (name: string) => (args.includes(name) ? ` ${name} ${args[args.indexOf(name) + 1]}` : "");
+            return `replicas ${spec.replicas ?? "(HPA)"} ${c?.image ?? ""}${flag("--quantize")}${flag("--quantization")}${flag("--dtype")}`;
+        }
         default:
             return "";
     }
@@ -124,7 +131,16 @@ export function resourceTree(resources: readonly RecordedResource[]): string {
     return lines.join("\n");
 }
 
+/** One line per LLM variant endpoint; anything else as compact JSON. */
 function formatValue(v: unknown): string {
+    if (v && typeof v === "object" && "baseUrl" in v && "routes" in v) {
+        const e = v as { baseUrl: string; engine: string; model: string; quantize: string; replicas: number; routes: Record<string, string> };
+        return `${e.baseUrl}  ${e.engine} ${e.model} quantize=${e.quantize} replicas=${e.replicas}${e.replicas === 0 ? " (parked)" : ""}  routes ${Object.values(e.routes).join(" ")}`;
+    }
+    return formatJson(v);
+}
+
+function formatJson(v: unknown): string {
     const s = typeof v === "string" ? v : JSON.stringify(v);
     return s.length > 160 ? `${s.slice(0, 157)}...` : s;
 }

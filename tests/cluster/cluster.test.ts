@@ -32,6 +32,8 @@ describe("components register what they promise", () => {
         "mlserve:addons:Knative": ["kubernetes:helm.sh/v3:Release", "kubernetes:operator.knative.dev/v1beta1:KnativeServing"],
         "mlserve:addons:KServe": ["kubernetes:helm.sh/v3:Release"],
         "mlserve:addons:Observability": ["kubernetes:helm.sh/v3:Release", "kubernetes:monitoring.coreos.com/v1:PodMonitor", "kubernetes:core/v1:ConfigMap"],
+        "mlserve:llm:Fleet": ["kubernetes:core/v1:Namespace", "mlserve:llm:Variant"],
+        "mlserve:llm:Variant": ["kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Service"],
         "mlserve:modelapi:ModelApi": ["kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Service", "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"],
     };
 

@@ -12,10 +12,13 @@ beforeAll(async () => {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- deep reads of rendered specs
 type Json = Record<string, any>;
 
+/** The model API's own resource of a type (other areas render Deployments and Services too). */
+const api = (r: Rendering, type: string) => one(r, type, `mlserve-${r.stack}-model-api`);
+
 describe("HPA-scaled model API", () => {
     it("an autoscaling/v2 HPA on CPU, 50% and 1 to 10 replicas by default, targeting the Deployment", () => {
-        const hpa = one(dev, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler").inputs as Json;
-        const deployment = one(dev, "kubernetes:apps/v1:Deployment").inputs as Json;
+        const hpa = api(dev, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler").inputs as Json;
+        const deployment = api(dev, "kubernetes:apps/v1:Deployment").inputs as Json;
         expect(hpa.spec).toMatchObject({
             scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: deployment.metadata.name },
             minReplicas: 1,
@@ -27,13 +30,13 @@ describe("HPA-scaled model API", () => {
 
     it("takes bounds, target and resources from config", async () => {
         const r = await renderConfig({ "mlserve:modelApi": { minReplicas: 2, maxReplicas: 4, targetCpuUtilizationPercent: 70, cpuRequest: "500m", memoryLimit: "3Gi" } });
-        expect((one(r, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler").inputs as Json).spec).toMatchObject({ minReplicas: 2, maxReplicas: 4, metrics: [{ resource: { target: { averageUtilization: 70 } } }] });
-        const container = (one(r, "kubernetes:apps/v1:Deployment").inputs as Json).spec.template.spec.containers[0];
+        expect((api(r, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler").inputs as Json).spec).toMatchObject({ minReplicas: 2, maxReplicas: 4, metrics: [{ resource: { target: { averageUtilization: 70 } } }] });
+        const container = (api(r, "kubernetes:apps/v1:Deployment").inputs as Json).spec.template.spec.containers[0];
         expect(container.resources).toEqual({ requests: { cpu: "500m", memory: "2Gi" }, limits: { cpu: "2", memory: "3Gi" } });
     });
 
     it("the Deployment leaves replicas to the HPA and has requests (the HPA's denominator), limits and probes", () => {
-        const spec = (one(dev, "kubernetes:apps/v1:Deployment").inputs as Json).spec;
+        const spec = (api(dev, "kubernetes:apps/v1:Deployment").inputs as Json).spec;
         expect(spec.replicas).toBeUndefined();
         const c = spec.template.spec.containers[0];
         expect(c.image).toBe(IMAGES.huggingfaceServer);
@@ -47,14 +50,14 @@ describe("HPA-scaled model API", () => {
     });
 
     it("the Service selects the Deployment's pods on the named http port", () => {
-        const svc = (one(dev, "kubernetes:core/v1:Service").inputs as Json).spec;
-        const pod = (one(dev, "kubernetes:apps/v1:Deployment").inputs as Json).spec.template.metadata.labels;
+        const svc = (api(dev, "kubernetes:core/v1:Service").inputs as Json).spec;
+        const pod = (api(dev, "kubernetes:apps/v1:Deployment").inputs as Json).spec.template.metadata.labels;
         expect(svc.selector).toEqual(pod);
         expect(svc.ports).toEqual([{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }]);
     });
 
     it("the HPA waits for metrics-server; the endpoint is exported", () => {
-        const hpa = one(dev, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler");
+        const hpa = api(dev, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler");
         const metricsServer = one(dev, "mlserve:addons:MetricsServer");
         const release = dev.resources.find((r) => r.parent === metricsServer.urn && r.type === "kubernetes:helm.sh/v3:Release")!;
         expect(dependsOn(dev, hpa, release)).toBe(true);
@@ -72,7 +75,7 @@ describe("HPA-scaled model API", () => {
     it("a digest-pinned image is accepted", async () => {
         const digest = `registry.example.com/team/server@sha256:${"a".repeat(64)}`;
         const r = await renderConfig({ "mlserve:modelApi": { image: digest } });
-        expect((one(r, "kubernetes:apps/v1:Deployment").inputs as Json).spec.template.spec.containers[0].image).toBe(digest);
+        expect((api(r, "kubernetes:apps/v1:Deployment").inputs as Json).spec.template.spec.containers[0].image).toBe(digest);
     });
 
     it("pure builders: what config says is what the spec holds", () => {

@@ -11,6 +11,8 @@ export interface PodMonitorSpec {
     namespaceSelector?: { any?: boolean; matchNames?: string[] };
     podMetricsEndpoints: Array<{ port: string; path?: string; interval?: string; scrapeTimeout?: string }>;
     jobLabel?: string;
+    /** Pod labels copied onto every scraped series (dots and slashes become underscores). */
+    podTargetLabels?: string[];
 }
 
 export type PodMonitor = TypedCustomResource<"monitoring.coreos.com/v1", "PodMonitor", PodMonitorSpec>;

@@ -1,0 +1,212 @@
+/**
+ * Pure builders for one LLM server (a "variant"): Deployment, Service, PDB,
+ * cache volume, KEDA ScaledObject and the endpoint record the load tests read.
+ */
+import type * as k8s from "@pulumi/kubernetes";
+import { ENGINE_LABEL, METRICS_PORT_NAME, PROMETHEUS_URL, VARIANT_POD_LABEL } from "../addons/observability";
+import type { ScaledObject } from "../addons/crds/keda";
+import { GPU_NODE_SELECTOR, GPU_TOLERATIONS } from "../cluster/nodeGroupSpec";
+import { IMAGES } from "../versions";
+import { ENGINE_PORT, ENGINE_ROUTES, queueDepthQuery, serverArgs, type Engine, type QuantizeMode } from "./engines";
+
+export const LLM_NAMESPACE = "llm";
+/** Secret (in LLM_NAMESPACE) holding the Hugging Face token under key `token`. */
+export const HF_TOKEN_SECRET = "hf-token";
+/** Pod label that names the variant; the PodMonitor copies it onto metrics as mlserve_io_variant. */
+export const VARIANT_LABEL = VARIANT_POD_LABEL;
+/** Node directory shared by every variant on a GPU node (modelCache: hostPath). */
+export const NODE_CACHE_DIR = "/var/lib/mlserve/hf-cache";
+const CACHE_MOUNT = "/data";
+
+export interface VariantSettings {
+    name: string;
+    engine: Engine;
+    modelId: string;
+    revision?: string;
+    quantize: QuantizeMode;
+    dtype?: "float16" | "bfloat16";
+    replicas: number;
+    gpus: number;
+    maxInputTokens: number;
+    maxTotalTokens: number;
+    maxConcurrentRequests: number;
+    maxBatchPrefillTokens: number;
+    maxBatchTotalTokens?: number;
+    gpuMemoryUtilization: number;
+    image?: string;
+    autoscaling: { enabled: boolean; maxReplicas: number; queueDepthTarget: number };
+}
+
+export interface FleetSettings {
+    modelCache: "hostPath" | "pvc" | "emptyDir";
+    cacheSizeGiB: number;
+    shmSize: string;
+    cpuRequest: string;
+    memoryRequest: string;
+    memoryLimit: string;
+    terminationGraceSeconds: number;
+}
+
+export const serverName = (variant: string) => `llm-${variant}`;
+
+export function variantLabels(v: Pick<VariantSettings, "name" | "engine">): Record<string, string> {
+    return { "app.kubernetes.io/name": serverName(v.name), "app.kubernetes.io/part-of": "mlserve", [ENGINE_LABEL]: v.engine, [VARIANT_LABEL]: v.name };
+}
+
+type Meta = { metadata: { name: string; namespace: string; labels: Record<string, string>; annotations?: Record<string, string> } };
+
+function cacheVolume(v: VariantSettings, f: FleetSettings): k8s.types.input.core.v1.Volume {
+    switch (f.modelCache) {
+        case "hostPath":
+            return { name: "model-cache", hostPath: { path: NODE_CACHE_DIR, type: "DirectoryOrCreate" } };
+        case "pvc":
+            return { name: "model-cache", persistentVolumeClaim: { claimName: `${serverName(v.name)}-cache` } };
+        case "emptyDir":
+            return { name: "model-cache", emptyDir: {} };
+    }
+}
+
+export function variantDeployment(v: VariantSettings, f: FleetSettings, hasToken: boolean): k8s.apps.v1.DeploymentArgs & Meta {
+    const labels = variantLabels(v);
+    const name = serverName(v.name);
+    const port = ENGINE_PORT[v.engine];
+    const health = ENGINE_ROUTES[v.engine].health!;
+    const env: k8s.types.input.core.v1.EnvVar[] = [
+        { name: "HF_HOME", value: CACHE_MOUNT },
+        { name: "HF_HUB_ENABLE_HF_TRANSFER", value: "1" },
+        { name: "HF_HUB_DISABLE_TELEMETRY", value: "1" },
+        ...(v.engine === "vllm" ? [{ name: "VLLM_NO_USAGE_STATS", value: "1" }, { name: "DO_NOT_TRACK", value: "1" }] : []),
+        ...(hasToken ? [{ name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: HF_TOKEN_SECRET, key: "token" } } }] : []),
+    ];
+    return {
+        metadata: { name, namespace: LLM_NAMESPACE, labels },
+        spec: {
+            replicas: v.replicas,
+            selector: { matchLabels: { [VARIANT_LABEL]: v.name, "app.kubernetes.io/name": name } },
+            // One GPU per server and usually one GPU node: replace in place rather than surge a second GPU pod.
+            strategy: { type: "Recreate" },
+            template: {
+                metadata: { labels },
+                spec: {
+                    nodeSelector: { ...GPU_NODE_SELECTOR },
+                    tolerations: GPU_TOLERATIONS.map((t) => ({ ...t })),
+                    terminationGracePeriodSeconds: f.terminationGraceSeconds,
+                    containers: [
+                        {
+                            name: "server",
+                            image: v.image ?? IMAGES[v.engine],
+                            args: serverArgs({
+                                engine: v.engine,
+                                modelId: v.modelId,
+                                revision: v.revision,
+                                quantize: v.quantize,
+                                dtype: v.dtype,
+                                servedModelName: v.modelId,
+                                gracefulTerminationSeconds: Math.max(5, f.terminationGraceSeconds - 15),
+                                options: {
+                                    maxInputTokens: v.maxInputTokens,
+                                    maxTotalTokens: v.maxTotalTokens,
+                                    maxConcurrentRequests: v.maxConcurrentRequests,
+                                    maxBatchPrefillTokens: v.maxBatchPrefillTokens,
+                                    maxBatchTotalTokens: v.maxBatchTotalTokens,
+                                    gpuMemoryUtilization: v.gpuMemoryUtilization,
+                                },
+                            }),
+                            env,
+                            ports: [{ name: METRICS_PORT_NAME, containerPort: port, protocol: "TCP" }],
+                            resources: {
+                                requests: { "nvidia.com/gpu": String(v.gpus), cpu: f.cpuRequest, memory: f.memoryRequest },
+                                limits: { "nvidia.com/gpu": String(v.gpus), memory: f.memoryLimit },
+                            },
+                            // Download + load + warm-up of a 4B model takes minutes: allow 20 before liveness applies.
+                            startupProbe: { httpGet: { path: health, port: METRICS_PORT_NAME }, periodSeconds: 10, failureThreshold: 120, timeoutSeconds: 5 },
+                            readinessProbe: { httpGet: { path: health, port: METRICS_PORT_NAME }, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 5 },
+                            // Generous: a saturated server answers /health late; restarting it would only lose the batch.
+                            livenessProbe: { httpGet: { path: health, port: METRICS_PORT_NAME }, periodSeconds: 20, failureThreshold: 6, timeoutSeconds: 10 },
+                            // Let the Service drop this pod before the server stops accepting.
+                            lifecycle: { preStop: { exec: { command: ["sleep", "10"] } } },
+                            volumeMounts: [
+                                { name: "shm", mountPath: "/dev/shm" },
+                                { name: "model-cache", mountPath: CACHE_MOUNT },
+                            ],
+                        },
+                    ],
+                    volumes: [{ name: "shm", emptyDir: { medium: "Memory", sizeLimit: f.shmSize } }, cacheVolume(v, f)],
+                },
+            },
+        },
+    };
+}
+
+export function variantService(v: VariantSettings): k8s.core.v1.ServiceArgs & Meta {
+    return {
+        metadata: { name: serverName(v.name), namespace: LLM_NAMESPACE, labels: variantLabels(v) },
+        spec: {
+            type: "ClusterIP",
+            selector: { [VARIANT_LABEL]: v.name, "app.kubernetes.io/name": serverName(v.name) },
+            ports: [{ name: "http", port: 80, targetPort: METRICS_PORT_NAME, protocol: "TCP" }],
+        },
+    };
+}
+
+/** Only when more than one replica can run: a PDB on a single replica would block node drains. */
+export function variantPdb(v: VariantSettings): (k8s.policy.v1.PodDisruptionBudgetArgs & Meta) | undefined {
+    const max = v.autoscaling.enabled ? Math.max(v.replicas, v.autoscaling.maxReplicas) : v.replicas;
+    if (v.replicas < 2 && max < 2) return undefined;
+    return {
+        metadata: { name: serverName(v.name), namespace: LLM_NAMESPACE, labels: variantLabels(v) },
+        spec: { maxUnavailable: 1, selector: { matchLabels: { [VARIANT_LABEL]: v.name } } },
+    };
+}
+
+export function variantCacheClaim(v: VariantSettings, f: FleetSettings): (k8s.core.v1.PersistentVolumeClaimArgs & Meta) | undefined {
+    if (f.modelCache !== "pvc") return undefined;
+    return {
+        metadata: { name: `${serverName(v.name)}-cache`, namespace: LLM_NAMESPACE, labels: variantLabels(v) },
+        spec: { accessModes: ["ReadWriteOnce"], storageClassName: "gp3", resources: { requests: { storage: `${f.cacheSizeGiB}Gi` } } },
+    };
+}
+
+/** KEDA scales a running variant on its queue depth; parked variants (replicas 0) get none. */
+export function variantScaledObject(v: VariantSettings): ScaledObject | undefined {
+    if (!v.autoscaling.enabled || v.replicas === 0) return undefined;
+    return {
+        apiVersion: "keda.sh/v1alpha1",
+        kind: "ScaledObject",
+        metadata: { name: serverName(v.name), namespace: LLM_NAMESPACE, labels: variantLabels(v) },
+        spec: {
+            scaleTargetRef: { name: serverName(v.name) },
+            minReplicaCount: v.replicas,
+            maxReplicaCount: v.autoscaling.maxReplicas,
+            pollingInterval: 15,
+            // A new GPU replica takes minutes to load: do not give it back at the first quiet minute.
+            cooldownPeriod: 600,
+            triggers: [
+                {
+                    type: "prometheus",
+                    metadata: { serverAddress: PROMETHEUS_URL, query: queueDepthQuery(v.engine, v.name), threshold: String(v.autoscaling.queueDepthTarget) },
+                },
+            ],
+        },
+    };
+}
+
+export interface VariantEndpoint {
+    baseUrl: string;
+    engine: Engine;
+    model: string;
+    quantize: QuantizeMode;
+    replicas: number;
+    routes: Record<string, string>;
+}
+
+export function variantEndpoint(v: VariantSettings): VariantEndpoint {
+    return {
+        baseUrl: `http://${serverName(v.name)}.${LLM_NAMESPACE}.svc.cluster.local`,
+        engine: v.engine,
+        model: v.modelId,
+        quantize: v.quantize,
+        replicas: v.replicas,
+        routes: { ...ENGINE_ROUTES[v.engine] },
+    };
+}
