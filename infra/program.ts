@@ -8,6 +8,8 @@ import { PlatformAddons } from "../components/addons/platform";
 import { Cluster } from "../components/cluster/cluster";
 import { LlmFleet } from "../components/llm/fleet";
 import type { VariantEndpoint } from "../components/llm/spec";
+import { KServeModels } from "../components/kserve/models";
+import type { ModelEndpoint } from "../components/kserve/spec";
 import { ModelApi } from "../components/modelapi/modelApi";
 import type { StackConfig } from "./config/schema";
 
@@ -36,6 +38,8 @@ export interface PlatformOutputs {
     addons: Record<string, string[]>;
     /** Per LLM variant: base URL, engine, model, quantization, replicas and routes. */
     variants: Record<string, VariantEndpoint>;
+    /** Per KServe model and graph: in-cluster and external (Kourier + Host header) URLs, protocol, path or gRPC method. */
+    kserve: { models: Record<string, ModelEndpoint>; graphs: Record<string, ModelEndpoint> };
     /** In-cluster endpoints (model servers, gateways, Prometheus) the load tests and report use. */
     endpoints: Record<string, pulumi.Input<string>>;
 }
@@ -90,6 +94,15 @@ export function buildPlatform(cfg: StackConfig): PlatformOutputs {
         { providers },
     );
 
+    const kserveModels =
+        addons.kserve && (cfg.kserveModels.length > 0 || cfg.kserveGraphs.length > 0)
+            ? new KServeModels(
+                  `${clusterName}-kserve`,
+                  { models: cfg.kserveModels, graphs: cfg.kserveGraphs, kserve: addons.kserve, domain: cfg.addons.knative.domain },
+                  { providers },
+              )
+            : undefined;
+
     const endpoints: Record<string, pulumi.Input<string>> = {};
     if (addons.observability) {
         endpoints.prometheus = addons.observability.prometheusUrl;
@@ -105,6 +118,7 @@ export function buildPlatform(cfg: StackConfig): PlatformOutputs {
         nodeGroups: { system: cluster.systemNodeGroup.nodeGroupName, gpu: cluster.gpuNodeGroup.nodeGroupName },
         addons: addons.versions,
         variants: fleet.endpoints,
+        kserve: { models: kserveModels?.models ?? {}, graphs: kserveModels?.graphs ?? {} },
         endpoints,
     };
 }

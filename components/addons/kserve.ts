@@ -1,7 +1,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { Addon, type ReleaseSpec } from "./addon";
-import { DEPLOYMENT_MODE_ANNOTATION, type InferenceService } from "./crds/kserve";
+import { DEPLOYMENT_MODE_ANNOTATION, type InferenceGraph, type InferenceService } from "./crds/kserve";
 import { registerCustomResource } from "./crds/types";
 import { KOURIER_INTERNAL_SERVICE } from "./knative";
 
@@ -62,7 +62,15 @@ export class KServe extends Addon {
                 annotations: { [DEPLOYMENT_MODE_ANNOTATION]: this.deploymentMode, ...isvc.metadata.annotations },
             },
         };
-        const dependsOn = [...this.ready, ...((opts.dependsOn as pulumi.Resource[] | undefined) ?? [])];
-        return registerCustomResource(name, annotated, { ...opts, dependsOn });
+        return registerCustomResource(name, annotated, { ...opts, dependsOn: this.after(opts) });
+    }
+
+    /** Declare an InferenceGraph; like inferenceService, it waits for the controller. */
+    inferenceGraph(name: string, graph: InferenceGraph, opts: pulumi.CustomResourceOptions = {}): k8s.apiextensions.CustomResource {
+        return registerCustomResource(name, graph, { ...opts, dependsOn: this.after(opts) });
+    }
+
+    private after(opts: pulumi.CustomResourceOptions): pulumi.Resource[] {
+        return [...this.ready, ...((opts.dependsOn as pulumi.Resource[] | undefined) ?? [])];
     }
 }

@@ -12,7 +12,9 @@ import {
 import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_KUBERNETES_VERSIONS } from "../../components/versions";
 import { GPU_INSTANCE_TYPES } from "../../components/cluster/instanceTypes";
 import { variantErrors } from "../../components/llm/engines";
+import { graphErrors, modelErrors, type KServeGraphSettings, type KServeModelSettings } from "../../components/kserve/spec";
 import { fleetSchema, variantsSchema, type VariantConfig } from "./fleetSchema";
+import { kserveGraphsSchema, kserveModelSchema, kserveModelsSchema } from "./kserveSchema";
 import { addonsSchema, modelApiSchema } from "./platformSchema";
 
 /** Unknown keys are errors (reported with a "did you mean" by load.ts). */
@@ -171,6 +173,8 @@ export const stackConfigSchema = strictObject({
     modelApi: modelApiSchema.prefault({}),
     variants: variantsSchema,
     fleet: fleetSchema.prefault({}),
+    kserveModels: kserveModelsSchema,
+    kserveGraphs: kserveGraphsSchema,
     /** Extra AWS tags on every taggable resource. */
     tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
 })
@@ -186,6 +190,7 @@ export const stackConfigSchema = strictObject({
             });
         }
         checkVariants(v as Record<string, unknown>, ctx);
+        checkKServe(v as Record<string, unknown>, ctx);
         const c = v.cluster as Partial<z.infer<typeof clusterSchema>> | undefined;
         if (c && c.endpointPublicAccess === false && c.endpointPrivateAccess === false) {
             ctx.addIssue({
@@ -254,6 +259,50 @@ function checkVariants(v: Record<string, unknown>, ctx: z.RefinementCtx) {
             message: `the running variants need ${runningGpus} GPU(s) but mlserve:gpuNodes allows at most ${capacity} (maxSize ${String(gpuNodes.maxSize)} × ${gpu!.gpus}); park variants (replicas: 0) or raise mlserve:gpuNodes.maxSize`,
         });
     }
+}
+
+/** KServe rules: each model against Knative/KServe admission, graphs against the models, and the add-on itself. */
+function checkKServe(v: Record<string, unknown>, ctx: z.RefinementCtx) {
+    const models = Array.isArray(v.kserveModels) ? (v.kserveModels as Partial<KServeModelSettings>[]) : [];
+    const graphs = Array.isArray(v.kserveGraphs) ? (v.kserveGraphs as Partial<KServeGraphSettings>[]) : [];
+    const kserve = ((v.addons ?? {}) as { kserve?: { enabled?: unknown; deploymentMode?: unknown } }).kserve;
+    const mode = kserve?.deploymentMode === "Standard" ? "Standard" : "Knative";
+    if (kserve?.enabled === false && (models.length > 0 || graphs.length > 0)) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["kserveModels"],
+            input: `${models.length} models`,
+            message: "KServe models need the KServe add-on: set mlserve:addons.kserve.enabled to true, or set mlserve:kserveModels and mlserve:kserveGraphs to []",
+        });
+    }
+    const seen = new Set<string>();
+    models.forEach((m, i) => {
+        if (typeof m?.name === "string") {
+            if (seen.has(m.name)) ctx.addIssue({ code: "custom", path: ["kserveModels", i, "name"], input: m.name, message: "duplicates another model name" });
+            seen.add(m.name);
+        }
+        // Field-level errors (wrong types) are reported by the schema; rules need a complete model.
+        const parsed = kserveModelSchema.safeParse(m);
+        if (parsed.success) {
+            for (const e of modelErrors(parsed.data, mode)) {
+                ctx.addIssue({ code: "custom", path: ["kserveModels", i, ...e.field.split(".")], input: (m as Record<string, unknown>)[e.field], message: e.message });
+            }
+        }
+    });
+    const complete = models.filter((m) => typeof m?.name === "string" && typeof m?.protocol === "string") as KServeModelSettings[];
+    graphs.forEach((g, i) => {
+        if (typeof g?.name === "string" && seen.has(g.name)) {
+            ctx.addIssue({ code: "custom", path: ["kserveGraphs", i, "name"], input: g.name, message: "is also a model name; graph and model Services would collide" });
+        }
+        if (Array.isArray(g?.steps) && typeof g.routerType === "string") {
+            for (const e of graphErrors(g as KServeGraphSettings, complete)) {
+                const [field, ...rest] = e.field.split(".");
+                const m = /^(\w+)\[(\d+)\]$/.exec(field!);
+                const path = m ? [m[1]!, Number(m[2]), ...rest] : [field!, ...rest];
+                ctx.addIssue({ code: "custom", path: ["kserveGraphs", i, ...path], input: undefined, message: e.message });
+            }
+        }
+    });
 }
 
 export type StackConfigInput = z.input<typeof stackConfigSchema>;

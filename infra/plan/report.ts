@@ -131,11 +131,30 @@ export function resourceTree(resources: readonly RecordedResource[]): string {
     return lines.join("\n");
 }
 
-/** One line per LLM variant endpoint; anything else as compact JSON. */
+/** Nested outputs down to endpoint records, one line each. */
+function formatTree(key: string, value: Record<string, unknown>, indent: string): string[] {
+    const entries = Object.entries(value);
+    if (entries.length === 0) return [`${indent}${key}: (none)`];
+    return [
+        `${indent}${key}:`,
+        ...entries.flatMap(([k, v]) =>
+            v && typeof v === "object" && !Array.isArray(v) && !("baseUrl" in v) && !("inCluster" in v)
+                ? formatTree(k, v as Record<string, unknown>, `${indent}  `)
+                : [`${indent}  ${k}: ${formatValue(v)}`],
+        ),
+    ];
+}
+
+/** One line per LLM variant or KServe endpoint; anything else as compact JSON. */
 function formatValue(v: unknown): string {
     if (v && typeof v === "object" && "baseUrl" in v && "routes" in v) {
         const e = v as { baseUrl: string; engine: string; model: string; quantize: string; replicas: number; routes: Record<string, string> };
         return `${e.baseUrl}  ${e.engine} ${e.model} quantize=${e.quantize} replicas=${e.replicas}${e.replicas === 0 ? " (parked)" : ""}  routes ${Object.values(e.routes).join(" ")}`;
+    }
+    if (v && typeof v === "object" && "inCluster" in v && "external" in v) {
+        const e = v as { protocol: string; inCluster: string; external: { url: string; hostHeader: string }; path?: string; grpc?: { service: string; method: string } };
+        const call = e.grpc ? `grpc ${e.grpc.service}/${e.grpc.method}` : `POST ${e.path}`;
+        return `${e.protocol} ${e.inCluster} ${call}  (external: ${e.external.url} Host: ${e.external.hostHeader})`;
     }
     return formatJson(v);
 }
@@ -166,10 +185,7 @@ export function planSummary(rendering: Rendering, cost: CostEstimate, files: str
     const k8sObjects = kubernetesObjects(rs).length;
     const outputs = Object.entries(rendering.outputs).flatMap(([k, o]) => {
         if (o.secret) return [`  ${k}: [secret]`];
-        if (o.value !== null && typeof o.value === "object" && !Array.isArray(o.value)) {
-            const entries = Object.entries(o.value as Record<string, unknown>);
-            return entries.length === 0 ? [`  ${k}: (none)`] : [`  ${k}:`, ...entries.map(([ik, iv]) => `    ${ik}: ${formatValue(iv)}`)];
-        }
+        if (o.value !== null && typeof o.value === "object" && !Array.isArray(o.value)) return formatTree(k, o.value as Record<string, unknown>, "  ");
         return [`  ${k}: ${formatValue(o.value)}`];
     });
     return [

@@ -84,7 +84,12 @@ describe("dependencies", () => {
             expect.objectContaining({ addon: "kserve", requires: "knative" }),
         ]);
         expect(missingDependencies({ ...allOn, knative: false }, { kserveDeploymentMode: "Standard" })).toEqual([]);
-        const standard = await renderConfig({ "mlserve:addons": { knative: { enabled: false }, kserve: { deploymentMode: "Standard" } } });
+        const standard = await renderConfig({
+            "mlserve:addons": { knative: { enabled: false }, kserve: { deploymentMode: "Standard" } },
+            // The default models scale to zero, which Standard mode cannot.
+            "mlserve:kserveModels": [],
+            "mlserve:kserveGraphs": [],
+        });
         expect(ofType(standard, "mlserve:addons:Knative")).toEqual([]);
         expect(release(standard, "kserve").inputs.values).toMatchObject({ kserve: { controller: { deploymentMode: "Standard" } } });
     });
@@ -140,6 +145,8 @@ describe("dependencies", () => {
     it("each add-on can be switched off and then registers nothing", async () => {
         const off = await renderConfig({
             "mlserve:addons": { keda: { enabled: false }, observability: { enabled: false }, kserve: { enabled: false }, knative: { enabled: false } },
+            "mlserve:kserveModels": [],
+            "mlserve:kserveGraphs": [],
         });
         const names = ofType(off, "kubernetes:helm.sh/v3:Release").map((r) => r.inputs.name).sort();
         expect(names).toEqual(["cert-manager", "metrics-server", "nvidia-device-plugin"]);

@@ -34,6 +34,7 @@ describe("components register what they promise", () => {
         "mlserve:addons:Observability": ["kubernetes:helm.sh/v3:Release", "kubernetes:monitoring.coreos.com/v1:PodMonitor", "kubernetes:core/v1:ConfigMap"],
         "mlserve:llm:Fleet": ["kubernetes:core/v1:Namespace", "mlserve:llm:Variant"],
         "mlserve:llm:Variant": ["kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Service"],
+        "mlserve:kserve:Models": ["kubernetes:core/v1:Namespace", "kubernetes:serving.kserve.io/v1beta1:InferenceService", "kubernetes:serving.kserve.io/v1alpha1:InferenceGraph"],
         "mlserve:modelapi:ModelApi": ["kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Service", "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"],
     };
 

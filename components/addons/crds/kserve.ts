@@ -40,3 +40,23 @@ export type InferenceService = TypedCustomResource<"serving.kserve.io/v1beta1", 
 
 /** Annotation that picks Knative or Standard mode per InferenceService. */
 export const DEPLOYMENT_MODE_ANNOTATION = "serving.kserve.io/deploymentMode";
+
+export interface InferenceGraphStep {
+    name: string;
+    /** An InferenceService in the graph's namespace. */
+    serviceName: string;
+    weight?: number;
+    condition?: string;
+    dependency?: "Soft" | "Hard";
+}
+
+export interface InferenceGraphNode {
+    routerType: "Sequence" | "Splitter" | "Ensemble" | "Switch";
+    steps: InferenceGraphStep[];
+}
+
+export type InferenceGraph = TypedCustomResource<
+    "serving.kserve.io/v1alpha1",
+    "InferenceGraph",
+    { nodes: Record<string, InferenceGraphNode>; minReplicas?: number; maxReplicas?: number; scaleMetric?: "concurrency" | "rps"; scaleTarget?: number }
+>;

@@ -1,0 +1,45 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { KServe } from "../addons/kserve";
+import {
+    graphEndpoint,
+    inferenceGraph,
+    inferenceService,
+    modelEndpoint,
+    MODELS_NAMESPACE,
+    type KServeGraphSettings,
+    type KServeModelSettings,
+    type ModelEndpoint,
+} from "./spec";
+
+export interface KServeModelsArgs {
+    models: KServeModelSettings[];
+    graphs: KServeGraphSettings[];
+    /** The KServe add-on: InferenceServices are declared through it so they wait for its webhooks. */
+    kserve: KServe;
+    /** Knative route domain (external URLs are reached with a Host header under it). */
+    domain: string;
+}
+
+/** The InferenceServices and InferenceGraphs of `mlserve:kserveModels` / `mlserve:kserveGraphs`. */
+export class KServeModels extends pulumi.ComponentResource {
+    readonly models: Record<string, ModelEndpoint> = {};
+    readonly graphs: Record<string, ModelEndpoint> = {};
+
+    constructor(name: string, args: KServeModelsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("mlserve:kserve:Models", name, {}, opts);
+        const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: MODELS_NAMESPACE } }, { parent: this });
+        const isvcs = new Map<string, pulumi.Resource>();
+        for (const m of args.models) {
+            isvcs.set(m.name, args.kserve.inferenceService(`${name}-${m.name}`, inferenceService(m), { parent: this, dependsOn: [ns] }));
+            this.models[m.name] = modelEndpoint(m, args.domain, args.kserve.deploymentMode);
+        }
+        for (const g of args.graphs) {
+            // The router resolves its steps' Services at start: create the models first.
+            const steps = g.steps.map((s) => isvcs.get(s.model)).filter((r): r is pulumi.Resource => r !== undefined);
+            args.kserve.inferenceGraph(`${name}-${g.name}`, inferenceGraph(g), { parent: this, dependsOn: [ns, ...steps] });
+            this.graphs[g.name] = graphEndpoint(g, args.domain);
+        }
+        this.registerOutputs({ models: this.models, graphs: this.graphs });
+    }
+}

@@ -1,0 +1,226 @@
+/**
+ * KServe models and graphs as pure data: the InferenceService and
+ * InferenceGraph objects, the Knative autoscaling annotations, the validation
+ * rules Knative and KServe would otherwise apply at admission, and endpoints.
+ */
+import type { InferenceGraph, InferenceService } from "../addons/crds/kserve";
+import { KOURIER_SERVICE } from "../addons/knative";
+import { GPU_NODE_SELECTOR, GPU_TOLERATIONS } from "../cluster/nodeGroupSpec";
+
+export const MODELS_NAMESPACE = "models";
+
+/** KServe built-in runtimes (modelFormat names) and the protocols each serves. */
+export const RUNTIME_PROTOCOLS = {
+    huggingface: ["v1", "v2", "grpc-v2"],
+    sklearn: ["v1", "v2", "grpc-v2"],
+    xgboost: ["v1", "v2", "grpc-v2"],
+    lightgbm: ["v1", "v2", "grpc-v2"],
+    pmml: ["v1", "v2"],
+    onnx: ["v2", "grpc-v2"],
+    triton: ["v2", "grpc-v2"],
+    tensorflow: ["v1", "grpc-v2"],
+} as const;
+export type ModelRuntime = keyof typeof RUNTIME_PROTOCOLS;
+export type Protocol = "v1" | "v2" | "grpc-v2";
+
+/** Container port KServe's model servers use for gRPC; Knative needs it named h2c. */
+export const GRPC_PORT = { huggingface: 8081, sklearn: 8081, xgboost: 8081, lightgbm: 8081, pmml: 8081, onnx: 9000, triton: 9000, tensorflow: 9000 } as const;
+
+export const OIP_GRPC = { service: "inference.GRPCInferenceService", method: "ModelInfer", fullMethod: "inference.GRPCInferenceService/ModelInfer" } as const;
+
+export interface KServeModelSettings {
+    name: string;
+    runtime: ModelRuntime;
+    storageUri?: string;
+    args: string[];
+    protocol: Protocol;
+    gpu: boolean;
+    cpuRequest: string;
+    memoryRequest: string;
+    cpuLimit: string;
+    memoryLimit: string;
+    minReplicas: number;
+    maxReplicas: number;
+    autoscalerClass: "kpa" | "hpa";
+    scaleMetric: "concurrency" | "rps" | "cpu" | "memory";
+    scaleTarget: number;
+    containerConcurrency: number;
+    scaleDownDelay?: string;
+    scaleToZeroRetention?: string;
+    timeoutSeconds: number;
+    batcher: { enabled: boolean; maxBatchSize: number; maxLatencyMs: number; timeoutSeconds: number };
+    deploymentMode?: "Knative" | "Standard";
+}
+
+export interface KServeGraphSettings {
+    name: string;
+    routerType: "Ensemble" | "Sequence" | "Splitter" | "Switch";
+    steps: Array<{ name: string; model: string; weight?: number }>;
+    minReplicas: number;
+    maxReplicas: number;
+}
+
+export interface Finding {
+    field: string;
+    message: string;
+}
+
+/** Errors Knative or KServe would raise at admission (or that would silently not work). */
+export function modelErrors(m: KServeModelSettings, defaultMode: "Knative" | "Standard"): Finding[] {
+    const errors: Finding[] = [];
+    const mode = m.deploymentMode ?? defaultMode;
+    if (m.minReplicas > m.maxReplicas) errors.push({ field: "minReplicas", message: `must be <= maxReplicas (${m.maxReplicas})` });
+    if (mode === "Knative") {
+        if (m.autoscalerClass === "kpa" && (m.scaleMetric === "cpu" || m.scaleMetric === "memory")) {
+            errors.push({ field: "scaleMetric", message: `"${m.scaleMetric}" is not a metric of Knative's KPA autoscaler (concurrency or rps); set autoscalerClass: hpa to scale on ${m.scaleMetric}` });
+        }
+        if (m.autoscalerClass === "hpa" && (m.scaleMetric === "concurrency" || m.scaleMetric === "rps")) {
+            errors.push({ field: "scaleMetric", message: `"${m.scaleMetric}" needs the KPA class; the HPA class scales on cpu or memory` });
+        }
+        if (m.autoscalerClass === "hpa" && m.minReplicas === 0) {
+            errors.push({ field: "minReplicas", message: "the HPA autoscaler class cannot scale to zero; use the KPA class or minReplicas >= 1" });
+        }
+    } else {
+        if (m.minReplicas === 0) errors.push({ field: "minReplicas", message: "Standard deployment mode (Deployment + HPA) cannot scale to zero; use Knative mode or minReplicas >= 1" });
+        if (m.scaleMetric === "concurrency" || m.scaleMetric === "rps") {
+            errors.push({ field: "scaleMetric", message: `Standard deployment mode scales with an HPA on cpu or memory, not "${m.scaleMetric}"` });
+        }
+    }
+    const protocols: readonly string[] = RUNTIME_PROTOCOLS[m.runtime];
+    if (!protocols.includes(m.protocol)) {
+        errors.push({ field: "protocol", message: `the ${m.runtime} runtime serves ${protocols.join(", ")}, not ${m.protocol}` });
+    }
+    if (m.batcher.enabled && m.protocol === "grpc-v2") {
+        errors.push({ field: "batcher", message: "the KServe batcher is an HTTP sidecar and cannot batch gRPC; batch a REST model or turn the batcher off" });
+    }
+    if (m.containerConcurrency > 0 && m.scaleMetric === "concurrency" && m.scaleTarget > m.containerConcurrency) {
+        errors.push({ field: "scaleTarget", message: `a concurrency target of ${m.scaleTarget} can never be reached with containerConcurrency ${m.containerConcurrency}` });
+    }
+    if (m.runtime !== "huggingface" && !m.storageUri) {
+        errors.push({ field: "storageUri", message: `the ${m.runtime} runtime loads a model from storageUri (s3://, gs://, https://, hf://); set one` });
+    }
+    return errors;
+}
+
+/** Graph rules: steps name existing REST models; ensembles fan out to at least two. */
+export function graphErrors(g: KServeGraphSettings, models: Pick<KServeModelSettings, "name" | "protocol">[]): Finding[] {
+    const errors: Finding[] = [];
+    const byName = new Map(models.map((m) => [m.name, m]));
+    g.steps.forEach((step, i) => {
+        const model = byName.get(step.model);
+        if (!model) {
+            errors.push({ field: `steps[${i}].model`, message: `no model named "${step.model}" in mlserve:kserveModels (models: ${[...byName.keys()].join(", ") || "none"})` });
+        } else if (model.protocol === "grpc-v2") {
+            errors.push({ field: `steps[${i}].model`, message: `"${step.model}" serves gRPC; the graph router calls models over REST` });
+        }
+    });
+    if (g.routerType === "Ensemble" && g.steps.length < 2) errors.push({ field: "steps", message: "an Ensemble combines at least two models" });
+    const protocols = new Set(g.steps.map((s) => byName.get(s.model)?.protocol).filter((p) => p !== undefined));
+    if ((g.routerType === "Ensemble" || g.routerType === "Splitter") && protocols.size > 1) {
+        errors.push({ field: "steps", message: `all steps receive the same request body, so they must share one protocol (got ${[...protocols].join(", ")})` });
+    }
+    if (g.routerType === "Splitter") {
+        const total = g.steps.reduce((s, st) => s + (st.weight ?? 0), 0);
+        if (total !== 100) errors.push({ field: "steps", message: `Splitter weights must add up to 100 (got ${total})` });
+    }
+    const names = g.steps.map((s) => s.name);
+    names.forEach((n, i) => {
+        if (names.indexOf(n) !== i) errors.push({ field: `steps[${i}].name`, message: `duplicates another step name "${n}"` });
+    });
+    return errors;
+}
+
+/** Knative annotations for what the InferenceService spec has no field for. */
+export function knativeAnnotations(m: KServeModelSettings): Record<string, string> {
+    return {
+        ...(m.autoscalerClass === "hpa" ? { "autoscaling.knative.dev/class": "hpa.autoscaling.knative.dev" } : {}),
+        ...(m.scaleDownDelay ? { "autoscaling.knative.dev/scale-down-delay": m.scaleDownDelay } : {}),
+        ...(m.scaleToZeroRetention ? { "autoscaling.knative.dev/scale-to-zero-pod-retention-period": m.scaleToZeroRetention } : {}),
+    };
+}
+
+export function inferenceService(m: KServeModelSettings): InferenceService {
+    const annotations = {
+        ...knativeAnnotations(m),
+        ...(m.deploymentMode ? { "serving.kserve.io/deploymentMode": m.deploymentMode } : {}),
+    };
+    return {
+        apiVersion: "serving.kserve.io/v1beta1",
+        kind: "InferenceService",
+        metadata: {
+            name: m.name,
+            namespace: MODELS_NAMESPACE,
+            labels: { "app.kubernetes.io/part-of": "mlserve", "mlserve.io/protocol": m.protocol },
+            ...(Object.keys(annotations).length ? { annotations } : {}),
+        },
+        spec: {
+            predictor: {
+                minReplicas: m.minReplicas,
+                maxReplicas: m.maxReplicas,
+                scaleMetric: m.scaleMetric,
+                scaleTarget: m.scaleTarget,
+                containerConcurrency: m.containerConcurrency,
+                timeout: m.timeoutSeconds,
+                ...(m.batcher.enabled ? { batcher: { maxBatchSize: m.batcher.maxBatchSize, maxLatency: m.batcher.maxLatencyMs, timeout: m.batcher.timeoutSeconds } } : {}),
+                ...(m.gpu ? { nodeSelector: { ...GPU_NODE_SELECTOR }, tolerations: GPU_TOLERATIONS.map((t) => ({ ...t })) } : {}),
+                model: {
+                    modelFormat: { name: m.runtime },
+                    ...(m.storageUri ? { storageUri: m.storageUri } : {}),
+                    // gRPC models answer on h2c only (one port per Knative Service); REST ones speak v1 or v2.
+                    protocolVersion: m.protocol,
+                    ...(m.args.length ? { args: m.args } : {}),
+                    ...(m.protocol === "grpc-v2" ? { ports: [{ name: "h2c", containerPort: GRPC_PORT[m.runtime], protocol: "TCP" as const }] } : {}),
+                    resources: {
+                        requests: { cpu: m.cpuRequest, memory: m.memoryRequest, ...(m.gpu ? { "nvidia.com/gpu": "1" } : {}) },
+                        limits: { cpu: m.cpuLimit, memory: m.memoryLimit, ...(m.gpu ? { "nvidia.com/gpu": "1" } : {}) },
+                    },
+                },
+            },
+        },
+    };
+}
+
+export function inferenceGraph(g: KServeGraphSettings): InferenceGraph {
+    return {
+        apiVersion: "serving.kserve.io/v1alpha1",
+        kind: "InferenceGraph",
+        metadata: { name: g.name, namespace: MODELS_NAMESPACE, labels: { "app.kubernetes.io/part-of": "mlserve" } },
+        spec: {
+            minReplicas: g.minReplicas,
+            maxReplicas: g.maxReplicas,
+            nodes: {
+                root: {
+                    routerType: g.routerType,
+                    steps: g.steps.map((s) => ({ name: s.name, serviceName: s.model, ...(s.weight !== undefined ? { weight: s.weight } : {}) })),
+                },
+            },
+        },
+    };
+}
+
+export interface ModelEndpoint {
+    protocol: Protocol;
+    /** In-cluster URL (REST) or host:port (gRPC). */
+    inCluster: string;
+    /** Through the Knative ingress (Kourier): send `hostHeader` as Host. */
+    external: { url: string; hostHeader: string };
+    /** REST path, or the gRPC service/method. */
+    path?: string;
+    grpc?: { service: string; method: string; modelName: string };
+}
+
+export function modelEndpoint(m: Pick<KServeModelSettings, "name" | "protocol" | "deploymentMode">, domain: string, defaultMode: "Knative" | "Standard"): ModelEndpoint {
+    const mode = m.deploymentMode ?? defaultMode;
+    const host = `${m.name}-predictor.${MODELS_NAMESPACE}`;
+    const external = mode === "Knative" ? { url: `http://${KOURIER_SERVICE}`, hostHeader: `${host}.${domain}` } : { url: `http://${host}.svc.cluster.local`, hostHeader: `${host}.svc.cluster.local` };
+    if (m.protocol === "grpc-v2") {
+        return { protocol: m.protocol, inCluster: `${host}.svc.cluster.local:80`, external, grpc: { service: OIP_GRPC.service, method: OIP_GRPC.method, modelName: m.name } };
+    }
+    const path = m.protocol === "v1" ? `/v1/models/${m.name}:predict` : `/v2/models/${m.name}/infer`;
+    return { protocol: m.protocol, inCluster: `http://${host}.svc.cluster.local`, external, path };
+}
+
+export function graphEndpoint(g: Pick<KServeGraphSettings, "name">, domain: string): ModelEndpoint {
+    const host = `${g.name}.${MODELS_NAMESPACE}`;
+    return { protocol: "v1", inCluster: `http://${host}.svc.cluster.local`, external: { url: `http://${KOURIER_SERVICE}`, hostHeader: `${host}.${domain}` }, path: "/" };
+}

@@ -1,0 +1,89 @@
+/**
+ * Config of KServe models (`mlserve:kserveModels`) and graphs (`mlserve:kserveGraphs`).
+ * Rules that Knative/KServe enforce at admission live in components/kserve/spec.ts
+ * and run in schema.ts, where the add-on settings are known.
+ */
+import { z } from "zod";
+import { RUNTIME_PROTOCOLS, type ModelRuntime } from "../../components/kserve/spec";
+
+const quantity = z.string().regex(/^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti)?$/, "must be a Kubernetes quantity such as 500m, 1, 2Gi");
+const duration = z.string().regex(/^\d+(s|m|h)$/, "must be a duration such as 30s, 5m or 1h");
+const dnsLabel = z.string().regex(/^[a-z]([-a-z0-9]{0,40}[a-z0-9])?$/, "must be a DNS label starting with a letter (at most 42 characters)");
+
+export const kserveModelSchema = z.strictObject({
+    name: dnsLabel,
+    /** A KServe built-in runtime (the InferenceService modelFormat). */
+    runtime: z.enum(Object.keys(RUNTIME_PROTOCOLS) as [ModelRuntime, ...ModelRuntime[]]).default("huggingface"),
+    /** s3://, gs://, https:// or hf://org/model. */
+    storageUri: z.string().regex(/^(s3|gs|https?|hf|pvc|oci):\/\/\S+$/, "must be a storage URI (s3://, gs://, https://, hf://, pvc://, oci://)").optional(),
+    /** Extra server arguments, e.g. --task=sequence_classification. */
+    args: z.array(z.string()).default([]),
+    /** v1 or v2 (Open Inference Protocol) over REST, or grpc-v2 (OIP over gRPC, port h2c). */
+    protocol: z.enum(["v1", "v2", "grpc-v2"]).default("v1"),
+    gpu: z.boolean().default(false),
+    cpuRequest: quantity.default("1"),
+    memoryRequest: quantity.default("2Gi"),
+    cpuLimit: quantity.default("2"),
+    memoryLimit: quantity.default("4Gi"),
+    /** 0 = scale to zero when idle (Knative mode). */
+    minReplicas: z.int().min(0).max(100).default(0),
+    maxReplicas: z.int().min(1).max(100).default(3),
+    /** Knative autoscaler class: kpa (concurrency/rps, scale to zero) or hpa (cpu/memory). */
+    autoscalerClass: z.enum(["kpa", "hpa"]).default("kpa"),
+    scaleMetric: z.enum(["concurrency", "rps", "cpu", "memory"]).default("concurrency"),
+    /** Target per pod: in-flight requests (concurrency), requests/s (rps) or percent (cpu/memory). */
+    scaleTarget: z.int().min(1).default(10),
+    /** Hard cap of in-flight requests per pod; 0 = unlimited. */
+    containerConcurrency: z.int().min(0).max(1000).default(0),
+    /** Knative: wait this long before scaling down. */
+    scaleDownDelay: duration.optional(),
+    /** Knative: keep the last pod this long after scale to zero is decided. */
+    scaleToZeroRetention: duration.optional(),
+    /** Request timeout in seconds. */
+    timeoutSeconds: z.int().min(1).max(3600).default(60),
+    /** KServe's request batcher (REST only): trades up to maxLatencyMs of extra latency for fuller batches. */
+    batcher: z
+        .strictObject({
+            enabled: z.boolean().default(false),
+            maxBatchSize: z.int().min(2).max(1024).default(32),
+            maxLatencyMs: z.int().min(1).max(10_000).default(50),
+            timeoutSeconds: z.int().min(1).max(600).default(60),
+        })
+        .prefault({}),
+    /** Override the cluster default (mlserve:addons.kserve.deploymentMode) for this model. */
+    deploymentMode: z.enum(["Knative", "Standard"]).optional(),
+});
+
+export type KServeModelConfig = z.infer<typeof kserveModelSchema>;
+
+const sst2 = "hf://distilbert/distilbert-base-uncased-finetuned-sst-2-english";
+const roberta = "hf://cardiffnlp/twitter-roberta-base-sentiment-latest";
+
+const classify = ["--task=sequence_classification"];
+
+/**
+ * CPU-only defaults, all scaling to zero when idle: two small sentiment classifiers
+ * over REST v1 (the ensemble's members), the first again over Open Inference
+ * Protocol v2 REST and over gRPC (REST and gRPC of one model are two Knative Services).
+ */
+export const DEFAULT_KSERVE_MODELS: z.input<typeof kserveModelSchema>[] = [
+    { name: "sst2", storageUri: sst2, args: classify, protocol: "v1" },
+    { name: "sentiment-roberta", storageUri: roberta, args: classify, protocol: "v1" },
+    { name: "sst2-v2", storageUri: sst2, args: classify, protocol: "v2" },
+    { name: "sst2-grpc", storageUri: sst2, args: classify, protocol: "grpc-v2" },
+];
+
+export const kserveGraphSchema = z.strictObject({
+    name: dnsLabel,
+    routerType: z.enum(["Ensemble", "Sequence", "Splitter", "Switch"]).default("Ensemble"),
+    steps: z.array(z.strictObject({ name: dnsLabel, model: dnsLabel, weight: z.int().min(0).max(100).optional() })).min(1),
+    minReplicas: z.int().min(0).max(100).default(0),
+    maxReplicas: z.int().min(1).max(100).default(3),
+});
+
+export const DEFAULT_KSERVE_GRAPHS: z.input<typeof kserveGraphSchema>[] = [
+    { name: "sentiment-ensemble", routerType: "Ensemble", steps: [{ name: "sst2", model: "sst2" }, { name: "roberta", model: "sentiment-roberta" }] },
+];
+
+export const kserveModelsSchema = z.array(kserveModelSchema).max(50).prefault(DEFAULT_KSERVE_MODELS);
+export const kserveGraphsSchema = z.array(kserveGraphSchema).max(20).prefault(DEFAULT_KSERVE_GRAPHS);
