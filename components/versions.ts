@@ -18,6 +18,12 @@ export const KUBERNETES_VERSIONS = {
 } as const;
 
 export type KubernetesVersion = keyof typeof KUBERNETES_VERSIONS;
+
+/**
+ * The CloudWatch Observability (Container Insights) EKS add-on, installed only for
+ * the idle-GPU alarm; per Kubernetes version like the rows above. Unverified build.
+ */
+export const CONTAINER_INSIGHTS_ADDON = { "1.33": "v4.3.0-eksbuild.1" } as const satisfies Record<KubernetesVersion, string>;
 export type EksAddonName = keyof (typeof KUBERNETES_VERSIONS)[KubernetesVersion];
 export const SUPPORTED_KUBERNETES_VERSIONS = Object.keys(KUBERNETES_VERSIONS) as [KubernetesVersion, ...KubernetesVersion[]];
 export const DEFAULT_KUBERNETES_VERSION: KubernetesVersion = "1.33";

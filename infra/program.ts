@@ -11,7 +11,9 @@ import type { VariantEndpoint } from "../components/llm/spec";
 import { KServeModels } from "../components/kserve/models";
 import type { ModelEndpoint } from "../components/kserve/spec";
 import { ModelApi } from "../components/modelapi/modelApi";
+import { Guardrails } from "../components/lifecycle/guardrails";
 import type { StackConfig } from "./config/schema";
+import { applyParking } from "./lifecycle/park";
 
 /** Tags on every taggable AWS resource (through the provider's defaultTags). */
 export function baseTags(cfg: StackConfig): Record<string, string> {
@@ -19,6 +21,8 @@ export function baseTags(cfg: StackConfig): Record<string, string> {
         "mlserve:project": cfg.project,
         "mlserve:stack": cfg.stack,
         "mlserve:managed-by": "pulumi",
+        "mlserve:owner": cfg.lifecycle.owner,
+        ...(cfg.lifecycle.expiresAt ? { "mlserve:expires-at": cfg.lifecycle.expiresAt } : {}),
         ...cfg.tags,
     };
 }
@@ -30,6 +34,8 @@ export function clusterNameOf(cfg: Pick<StackConfig, "project" | "stack">): stri
 
 export interface PlatformOutputs {
     region: string;
+    /** Owner, expiry and park state (the reaper reads these), and the alert topic. */
+    lifecycle: { owner: string; expiresAt: string | null; parked: boolean; alertTopicArn: pulumi.Output<string> };
     clusterName: string;
     kubeconfig: pulumi.Output<string>;
     vpcId: pulumi.Output<string>;
@@ -44,7 +50,9 @@ export interface PlatformOutputs {
     endpoints: Record<string, pulumi.Input<string>>;
 }
 
-export function buildPlatform(cfg: StackConfig): PlatformOutputs {
+export function buildPlatform(config: StackConfig): PlatformOutputs {
+    // Parking changes sizes only here: config keeps the running sizes for un-parking.
+    const cfg = applyParking(config);
     const awsProvider = new aws.Provider("aws", { region: cfg.region as aws.Region, defaultTags: { tags: baseTags(cfg) } });
     const clusterName = clusterNameOf(cfg);
 
@@ -80,7 +88,7 @@ export function buildPlatform(cfg: StackConfig): PlatformOutputs {
     );
 
     const modelApi = cfg.modelApi.enabled
-        ? new ModelApi(`${clusterName}-model-api`, { settings: cfg.modelApi, waitFor: addons.metricsServer?.ready }, { providers })
+        ? new ModelApi(`${clusterName}-model-api`, { settings: cfg.modelApi, parked: cfg.lifecycle.parked, waitFor: addons.metricsServer?.ready }, { providers })
         : undefined;
 
     const fleet = new LlmFleet(
@@ -103,6 +111,20 @@ export function buildPlatform(cfg: StackConfig): PlatformOutputs {
               )
             : undefined;
 
+    const guardrails = new Guardrails(
+        `${clusterName}-guardrails`,
+        {
+            stack: cfg.stack,
+            clusterName,
+            kubernetesVersion: cfg.cluster.kubernetesVersion,
+            monthlyBudgetUsd: cfg.lifecycle.monthlyBudgetUsd,
+            alertEmails: cfg.lifecycle.alertEmails,
+            idleGpuAlarmMinutes: cfg.lifecycle.idleGpuAlarmMinutes,
+            waitFor: [cluster.systemNodeGroup],
+        },
+        { providers },
+    );
+
     const endpoints: Record<string, pulumi.Input<string>> = {};
     if (addons.observability) {
         endpoints.prometheus = addons.observability.prometheusUrl;
@@ -112,6 +134,7 @@ export function buildPlatform(cfg: StackConfig): PlatformOutputs {
 
     return {
         region: cfg.region,
+        lifecycle: { owner: cfg.lifecycle.owner, expiresAt: cfg.lifecycle.expiresAt ?? null, parked: cfg.lifecycle.parked, alertTopicArn: guardrails.alertTopicArn },
         clusterName,
         kubeconfig: cluster.kubeconfig,
         vpcId: cluster.vpcId,

@@ -18,7 +18,7 @@ const steps = (w: Workflow) => Object.values(w.jobs).flatMap((j) => j.steps);
 
 describe("GitHub workflows", () => {
     it("there are ci, preview and deploy workflows", () => {
-        expect(files.sort()).toEqual(["ci.yml", "deploy.yml", "preview.yml"]);
+        expect(files.sort()).toEqual(["ci.yml", "deploy.yml", "preview.yml", "reaper.yml"]);
     });
 
     it.each(files)("%s is a valid workflow for GitHub's parser", async (file) => {
@@ -72,6 +72,22 @@ describe("GitHub workflows", () => {
                 for (const v of Object.values(s.env ?? {})) expect(v).toMatch(/^\$\{\{ (secrets|vars|runner|github)\./);
             }
         }
+    });
+
+    it("pull requests get the policy pack and a cost comment computed on base and head", () => {
+        const w = load("preview.yml");
+        const preview = steps(w).find((s) => s.uses?.startsWith("pulumi/actions"))!;
+        expect(preview.with!.policyPacks).toBe("policy");
+        const runs = steps(w).map((s) => s.run ?? "").join("\n");
+        expect(runs).toMatch(/npm run --silent cost:diff -- out\/cost\/base out\/cost\/head/);
+        expect(runs).toMatch(/git worktree add \.\.\/base/);
+    });
+
+    it("the reaper runs on a schedule, with a dry-run switch for manual runs", () => {
+        const w = load("reaper.yml");
+        expect((w.on.schedule as Array<{ cron: string }>)[0]!.cron).toMatch(/^\S+ \* \* \* \*$/);
+        expect(w.on.workflow_dispatch).toMatchObject({ inputs: { dry_run: { type: "boolean", default: true } } });
+        expect(steps(w).some((s) => s.run?.startsWith("npm run reaper --"))).toBe(true);
     });
 
     it("CI runs exactly .ci/run", () => {

@@ -55,6 +55,8 @@ export function observabilityReleases(s: ObservabilitySettings): ReleaseSpec[] {
                         serviceMonitorSelectorNilUsesHelmValues: false,
                         podMonitorSelectorNilUsesHelmValues: false,
                         ruleSelectorNilUsesHelmValues: false,
+                        // Delete the data volume with the release: otherwise the EBS volume outlives the stack.
+                        persistentVolumeClaimRetentionPolicy: { whenDeleted: "Delete", whenScaled: "Retain" },
                         resources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { memory: "4Gi" } },
                         storageSpec: {
                             volumeClaimTemplate: {

@@ -15,6 +15,7 @@ import { variantErrors } from "../../components/llm/engines";
 import { graphErrors, modelErrors, type KServeGraphSettings, type KServeModelSettings } from "../../components/kserve/spec";
 import { fleetSchema, variantsSchema, type VariantConfig } from "./fleetSchema";
 import { kserveGraphsSchema, kserveModelSchema, kserveModelsSchema } from "./kserveSchema";
+import { lifecycleSchema } from "./lifecycleSchema";
 import { addonsSchema, modelApiSchema } from "./platformSchema";
 
 /** Unknown keys are errors (reported with a "did you mean" by load.ts). */
@@ -175,6 +176,8 @@ export const stackConfigSchema = strictObject({
     fleet: fleetSchema.prefault({}),
     kserveModels: kserveModelsSchema,
     kserveGraphs: kserveGraphsSchema,
+    // Prefault with no owner: a missing section reports the missing owner, by its key path.
+    lifecycle: lifecycleSchema.prefault({} as z.input<typeof lifecycleSchema>),
     /** Extra AWS tags on every taggable resource. */
     tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
 })

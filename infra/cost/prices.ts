@@ -58,4 +58,5 @@ export const NOT_ESTIMATED = [
     "CloudWatch Logs ingestion ($0.50/GB) and storage",
     "KMS requests, S3/SQS requests and storage (async path)",
     "Spot capacity (priced here at on-demand rates)",
+    "Container Insights metrics for the idle-GPU alarm (per metric), SNS and AWS Budgets notifications",
 ];

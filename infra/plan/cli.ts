@@ -9,7 +9,7 @@ import { ConfigError } from "../config/load";
 import { estimateCost } from "../cost/estimate";
 import { inventory, manifestsYaml, planSummary } from "./report";
 import { renderStack, REPO_ROOT } from "./render";
-import { listStacks, StackFileError } from "./stackFile";
+import { listStacks, readStackFile, StackFileError, withParked } from "./stackFile";
 
 const USAGE =
     "usage: npm run plan -- --stack <name> [--out <dir>] [--dir <dir with Pulumi.<name>.yaml>]   (defaults: out/plan/<name>, the repository root)";
@@ -60,8 +60,15 @@ async function main(): Promise<number> {
     }
     const outDir = path.resolve(args.out ?? path.join(REPO_ROOT, "out", "plan", args.stack));
     try {
-        const rendering = await renderStack({ stack: args.stack, root: args.dir ? path.resolve(args.dir) : undefined });
+        const file = readStackFile(args.dir ? path.resolve(args.dir) : REPO_ROOT, args.stack);
+        const rendering = await renderStack({ stack: args.stack, stackFile: file });
+        // The other state of the park switch, rendered for real: its cost is the other column.
+        const parked = rendering.config.lifecycle.parked;
+        const other = await renderStack({ stack: args.stack, stackFile: withParked(file, !parked) });
         const cost = estimateCost(rendering.resources, rendering.config.region);
+        const otherCost = estimateCost(other.resources, rendering.config.region);
+        const [runningCost, parkedCost] = parked ? [otherCost, cost] : [cost, otherCost];
+        Object.assign(cost, { parked, runningHourlyUsd: runningCost.hourlyUsd, parkedHourlyUsd: parkedCost.hourlyUsd, parkedItems: parkedCost.items });
         fs.mkdirSync(outDir, { recursive: true });
         const files = {
             "inventory.json": `${JSON.stringify(inventory(rendering), null, 2)}\n`,
@@ -71,7 +78,7 @@ async function main(): Promise<number> {
         // Write to temporary names, then rename: a failed run never leaves a half-written plan.
         for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(outDir, `.${name}.tmp`), text);
         for (const name of Object.keys(files)) fs.renameSync(path.join(outDir, `.${name}.tmp`), path.join(outDir, name));
-        console.log(planSummary(rendering, cost, Object.keys(files).map((f) => path.relative(process.cwd(), path.join(outDir, f)))));
+        console.log(planSummary(rendering, cost, Object.keys(files).map((f) => path.relative(process.cwd(), path.join(outDir, f))), { running: runningCost, parked: parkedCost }));
         return 0;
     } catch (err) {
         if (err instanceof ConfigError || err instanceof StackFileError) {

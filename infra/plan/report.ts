@@ -177,7 +177,17 @@ export function costTable(cost: CostEstimate): string {
     ].join("\n");
 }
 
-export function planSummary(rendering: Rendering, cost: CostEstimate, files: string[]): string {
+/** Running vs parked, with what dominates the parked cost. */
+export function parkSummary(running: CostEstimate, parked: CostEstimate, isParked: boolean): string {
+    const top = [...parked.items].filter((i) => i.hourlyUsd > 0).sort((a, b) => b.hourlyUsd - a.hourlyUsd).slice(0, 3);
+    return [
+        `  Running: $${running.hourlyUsd.toFixed(4)}/h (≈ $${running.monthlyUsd.toFixed(2)}/month)   Parked: $${parked.hourlyUsd.toFixed(4)}/h (≈ $${parked.monthlyUsd.toFixed(2)}/month)   This stack is ${isParked ? "PARKED" : "running"}.`,
+        `  Parked cost is mostly: ${top.map((i) => `${i.name} $${i.hourlyUsd.toFixed(4)}/h`).join("; ")}.`,
+        "  Park with `pulumi config set --path mlserve:lifecycle.parked true && pulumi up`; set it back to false to restore the sizes in config.",
+    ].join("\n");
+}
+
+export function planSummary(rendering: Rendering, cost: CostEstimate, files: string[], park?: { running: CostEstimate; parked: CostEstimate }): string {
     const rs = rendering.resources;
     const components = rs.filter((r) => !r.custom && !r.remote).length;
     const remote = rs.filter((r) => r.remote).length;
@@ -202,6 +212,7 @@ export function planSummary(rendering: Rendering, cost: CostEstimate, files: str
         "",
         "Estimated cost:",
         costTable(cost),
+        ...(park ? ["", "Running vs parked:", parkSummary(park.running, park.parked, rendering.config.lifecycle.parked)] : []),
         ...(rendering.warnings.length ? ["", "Config warnings:", ...rendering.warnings.map((w) => `  - ${w}`)] : []),
         "",
         "Wrote:",

@@ -84,3 +84,15 @@ export function readStackFile(root: string, stack: string): StackFile {
     }
     return flattenStackConfig(config as Record<string, unknown>, source);
 }
+
+/** The same stack file with `mlserve:lifecycle.parked` set, for the plan's parked-vs-running cost. */
+export function withParked(file: StackFile, parked: boolean): StackFile {
+    const raw = file.config["mlserve:lifecycle"];
+    let lifecycle: Record<string, unknown> = {};
+    try {
+        lifecycle = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
+    } catch {
+        // Invalid JSON is reported by config validation of the first rendering.
+    }
+    return { ...file, config: { ...file.config, "mlserve:lifecycle": JSON.stringify({ ...lifecycle, parked }) } };
+}

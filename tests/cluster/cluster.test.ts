@@ -35,6 +35,7 @@ describe("components register what they promise", () => {
         "mlserve:llm:Fleet": ["kubernetes:core/v1:Namespace", "mlserve:llm:Variant"],
         "mlserve:llm:Variant": ["kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Service"],
         "mlserve:kserve:Models": ["kubernetes:core/v1:Namespace", "kubernetes:serving.kserve.io/v1beta1:InferenceService", "kubernetes:serving.kserve.io/v1alpha1:InferenceGraph"],
+        "mlserve:lifecycle:Guardrails": ["aws:sns/topic:Topic", "aws:sns/topicPolicy:TopicPolicy", "aws:budgets/budget:Budget", "aws:cloudwatch/metricAlarm:MetricAlarm"],
         "mlserve:modelapi:ModelApi": ["kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Service", "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"],
     };
 
@@ -127,7 +128,7 @@ describe("EKS control plane", () => {
 
 describe("EKS managed add-ons", () => {
     it("installs each pinned add-on from the version table", () => {
-        const addons = ofType(dev, "aws:eks/addon:Addon");
+        const addons = ofType(dev, "aws:eks/addon:Addon").filter((a) => a.parent === one(dev, "mlserve:cluster:Cluster").urn);
         const pinned = KUBERNETES_VERSIONS["1.33"];
         expect(Object.fromEntries(addons.map((a) => [a.inputs.addonName, a.inputs.addonVersion]))).toEqual(pinned);
     });
@@ -260,7 +261,7 @@ describe("stack outputs", () => {
     it("every AWS resource is tagged through the provider's default tags", () => {
         const provider = one(dev, "pulumi:providers:aws");
         expect(JSON.parse(provider.inputs.defaultTags as string)).toEqual({
-            tags: { "mlserve:project": "mlserve", "mlserve:stack": "dev", "mlserve:managed-by": "pulumi" },
+            tags: { "mlserve:project": "mlserve", "mlserve:stack": "dev", "mlserve:managed-by": "pulumi", "mlserve:owner": "test-owner" },
         });
         const awsResources = dev.resources.filter((r) => r.custom && r.type.startsWith("aws:"));
         expect(awsResources.length).toBeGreaterThan(20);

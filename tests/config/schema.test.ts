@@ -10,6 +10,7 @@ function raw(config: Record<string, unknown>, region: string | null = "us-east-1
         Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
     );
     if (region !== null) flat["aws:region"] = region;
+    flat["mlserve:lifecycle"] ??= JSON.stringify({ owner: "test-owner" });
     return flat;
 }
 
@@ -24,7 +25,7 @@ function problems(config: Record<string, unknown>, region: string | null = "us-e
 }
 
 describe("stack config defaults", () => {
-    it("an empty config yields the documented defaults", () => {
+    it("a config with only an owner yields the documented defaults", () => {
         const { config } = parseStackConfig(raw({}), ctx);
         expect(config.cluster).toMatchObject({
             kubernetesVersion: "1.33",
@@ -167,6 +168,20 @@ describe("stack config errors", () => {
     it("rejects stack names that cannot name an EKS cluster", () => {
         const [p] = problems({}, "us-east-1", "Dev.Stack");
         expect(p!.path).toBe("(stack name)");
+    });
+});
+
+describe("lifecycle", () => {
+    it("an owner is required, with the command that sets it", () => {
+        const ps = problems({ "mlserve:lifecycle": {} });
+        expect(ps).toEqual([expect.objectContaining({ path: "mlserve:lifecycle.owner", message: expect.stringMatching(/is required: .*pulumi config set --path mlserve:lifecycle.owner/) })]);
+    });
+
+    it("expiresAt must be an ISO date", () => {
+        const ps = problems({ "mlserve:lifecycle": { owner: "me", expiresAt: "next friday" } });
+        expect(ps.map((p) => p.path)).toEqual(["mlserve:lifecycle.expiresAt"]);
+        const { config } = parseStackConfig(raw({ "mlserve:lifecycle": { owner: "me", expiresAt: "2026-12-31T18:00:00Z" } }), ctx);
+        expect(config.lifecycle).toMatchObject({ owner: "me", expiresAt: "2026-12-31T18:00:00Z", parked: false, parkedSystemNodes: 1 });
     });
 });
 

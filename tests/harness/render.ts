@@ -9,11 +9,14 @@ import { flattenStackConfig } from "../../infra/plan/stackFile";
 
 export type { RecordedResource, Rendering };
 
-/** Render a config map; `aws:region` defaults to us-east-1. */
+/** The least config a stack needs: a region and an owner. */
+export const BASE_CONFIG: Record<string, unknown> = { "aws:region": "us-east-1", "mlserve:lifecycle": { owner: "test-owner" } };
+
+/** Render a config map on top of BASE_CONFIG. */
 export function renderConfig(config: Record<string, unknown> = {}, stack = "test"): Promise<Rendering> {
     return renderStack({
         stack,
-        stackFile: flattenStackConfig({ "aws:region": "us-east-1", ...config }, `Pulumi.${stack}.yaml (test)`),
+        stackFile: flattenStackConfig({ ...BASE_CONFIG, ...config }, `Pulumi.${stack}.yaml (test)`),
     });
 }
 
@@ -23,7 +26,7 @@ export function renderConfig(config: Record<string, unknown> = {}, stack = "test
  * the component inside it (or above: components register nothing at import).
  */
 export function renderComponent(build: (config: StackConfig) => unknown, stack = "test"): Promise<Rendering> {
-    return renderStack({ stack, stackFile: flattenStackConfig({ "aws:region": "us-east-1" }, "(component test)"), build });
+    return renderStack({ stack, stackFile: flattenStackConfig(BASE_CONFIG, "(component test)"), build });
 }
 
 /** Render a committed stack file (Pulumi.<stack>.yaml). */

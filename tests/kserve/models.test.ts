@@ -13,7 +13,7 @@ beforeAll(async () => {
 const isvc = (r: Rendering, model: string) => one(r, "kubernetes:serving.kserve.io/v1beta1:InferenceService", `mlserve-${r.stack}-kserve-${model}`).inputs as Json;
 
 function problems(config: Record<string, unknown>) {
-    const raw: Record<string, string> = { "aws:region": "us-east-1" };
+    const raw: Record<string, string> = { "aws:region": "us-east-1", "mlserve:lifecycle": JSON.stringify({ owner: "test-owner" }) };
     for (const [k, v] of Object.entries(config)) raw[k] = JSON.stringify(v);
     try {
         parseStackConfig(raw, { project: "mlserve", stack: "dev", source: "test" });

@@ -24,7 +24,7 @@ const container = (r: Rendering, variant: string) => deployment(r, variant).spec
 
 /** Parse a config the way the program does and return its problems and warnings. */
 function check(config: Record<string, unknown>) {
-    const raw: Record<string, string> = { "aws:region": "us-east-1" };
+    const raw: Record<string, string> = { "aws:region": "us-east-1", "mlserve:lifecycle": JSON.stringify({ owner: "test-owner" }) };
     for (const [k, v] of Object.entries(config)) raw[k] = JSON.stringify(v);
     try {
         const { warnings } = parseStackConfig(raw, { project: "mlserve", stack: "dev", source: "test" });

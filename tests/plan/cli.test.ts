@@ -48,6 +48,7 @@ describe("npm run plan -- --stack dev", () => {
             "kubeconfig: [secret]",
             "EC2 g5.4xlarge",
             "TOTAL",
+            "Running vs parked:",
         ]) {
             expect(result.stdout).toContain(text);
         }
@@ -62,6 +63,9 @@ describe("npm run plan -- --stack dev", () => {
         expect(cost.hourlyUsd).toBeCloseTo(sum, 4);
         expect(cost.monthlyUsd).toBeCloseTo(cost.hourlyUsd * 730, 1);
         for (const item of cost.items) expect(Object.keys(item).sort()).toEqual(["hourlyUsd", "name", "quantity", "unitHourlyUsd"]);
+        // The park switch's other state, rendered for real: a parked dev stack costs at most $0.30/h.
+        expect(cost).toMatchObject({ parked: false, runningHourlyUsd: cost.hourlyUsd });
+        expect(cost.parkedHourlyUsd).toBeLessThanOrEqual(0.3);
     });
 
     it("writes inventory.json with every resource (type, name, parent, inputs) and no secret values", () => {
