@@ -11,6 +11,8 @@ import type { VariantEndpoint } from "../components/llm/spec";
 import { KServeModels } from "../components/kserve/models";
 import type { ModelEndpoint } from "../components/kserve/spec";
 import { ModelApi } from "../components/modelapi/modelApi";
+import { AsyncServices } from "../components/async/services";
+import { AsyncStorage } from "../components/async/storage";
 import { Guardrails } from "../components/lifecycle/guardrails";
 import type { StackConfig } from "./config/schema";
 import { applyParking } from "./lifecycle/park";
@@ -81,9 +83,13 @@ export function buildPlatform(config: StackConfig): PlatformOutputs {
     );
 
     const providers = { aws: awsProvider, kubernetes: cluster.provider };
+    // The queues exist before KEDA so its role can be scoped to them.
+    const asyncStorage = cfg.async.enabled
+        ? new AsyncStorage(`${clusterName}-async`, { settings: cfg.async, clusterName, images: cfg.async.images }, { providers })
+        : undefined;
     const addons = new PlatformAddons(
         `${clusterName}-addons`,
-        { ...cfg.addons, clusterName },
+        { ...cfg.addons, clusterName, sqsQueueArns: asyncStorage ? [asyncStorage.queueArn] : undefined },
         { providers },
     );
 
@@ -111,6 +117,23 @@ export function buildPlatform(config: StackConfig): PlatformOutputs {
               )
             : undefined;
 
+    const asyncServices = asyncStorage
+        ? new AsyncServices(
+              `${clusterName}-async`,
+              {
+                  settings: cfg.async,
+                  region: cfg.region,
+                  queueUrl: asyncStorage.queueUrl,
+                  dlqUrl: asyncStorage.dlqUrl,
+                  bucket: asyncStorage.bucketName,
+                  images: asyncStorage.images,
+                  endpoints: Object.fromEntries((cfg.async.variants ?? cfg.variants.map((v) => v.name)).map((n) => [n, fleet.endpoints[n]!.baseUrl])),
+                  kedaReady: addons.keda?.ready ?? [],
+              },
+              { providers },
+          )
+        : undefined;
+
     const guardrails = new Guardrails(
         `${clusterName}-guardrails`,
         {
@@ -131,6 +154,7 @@ export function buildPlatform(config: StackConfig): PlatformOutputs {
         if (addons.observability.grafanaUrl) endpoints.grafana = addons.observability.grafanaUrl;
     }
     if (modelApi) endpoints.modelApi = modelApi.endpoints.predictV1;
+    if (asyncServices) endpoints.asyncGateway = asyncServices.gatewayUrl;
 
     return {
         region: cfg.region,

@@ -92,6 +92,17 @@ export function isPinnedImage(image: string): boolean {
     return tag !== "" && tag !== "latest";
 }
 
+/**
+ * A wildcard resource: "*", or a "*" anywhere but in an S3 object key after a
+ * fixed bucket and a non-empty prefix (arn:aws:s3:::bucket/results/* is scoped;
+ * arn:aws:s3:::* or arn:aws:sqs:...:mlserve-* is not).
+ */
+export function isWildcardResource(arn: string): boolean {
+    if (!arn.includes("*")) return false;
+    const s3Object = /^arn:aws[a-z-]*:s3:::([^/*]+)\/([^*]+)\*$/.exec(arn);
+    return !(s3Object && s3Object[2]!.endsWith("/"));
+}
+
 function statements(policy: unknown): Array<{ Effect?: string; Resource?: unknown; Action?: unknown }> {
     const doc = objectProp(policy);
     const st = doc?.Statement;
@@ -157,7 +168,7 @@ export const RULES: Rule[] = [
         resource: (r) => {
             if (!["aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy", "aws:iam/userPolicy:UserPolicy", "aws:sns/topicPolicy:TopicPolicy", "aws:sqs/queuePolicy:QueuePolicy", "aws:s3/bucketPolicy:BucketPolicy"].includes(r.type)) return [];
             return statements(r.props.policy)
-                .filter((s) => s.Effect !== "Deny" && [s.Resource].flat().some((x) => typeof x === "string" && x.includes("*")))
+                .filter((s) => s.Effect !== "Deny" && [s.Resource].flat().some((x) => typeof x === "string" && isWildcardResource(x)))
                 .map((s) => `${r.type} ${r.name} allows ${JSON.stringify(s.Action)} on ${JSON.stringify(s.Resource)}`);
         },
     },

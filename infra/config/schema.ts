@@ -14,6 +14,7 @@ import { GPU_INSTANCE_TYPES } from "../../components/cluster/instanceTypes";
 import { variantErrors } from "../../components/llm/engines";
 import { graphErrors, modelErrors, type KServeGraphSettings, type KServeModelSettings } from "../../components/kserve/spec";
 import { fleetSchema, variantsSchema, type VariantConfig } from "./fleetSchema";
+import { asyncSchema } from "./asyncSchema";
 import { kserveGraphsSchema, kserveModelSchema, kserveModelsSchema } from "./kserveSchema";
 import { lifecycleSchema } from "./lifecycleSchema";
 import { addonsSchema, modelApiSchema } from "./platformSchema";
@@ -176,6 +177,7 @@ export const stackConfigSchema = strictObject({
     fleet: fleetSchema.prefault({}),
     kserveModels: kserveModelsSchema,
     kserveGraphs: kserveGraphsSchema,
+    async: asyncSchema.prefault({}),
     // Prefault with no owner: a missing section reports the missing owner, by its key path.
     lifecycle: lifecycleSchema.prefault({} as z.input<typeof lifecycleSchema>),
     /** Extra AWS tags on every taggable resource. */
@@ -194,6 +196,7 @@ export const stackConfigSchema = strictObject({
         }
         checkVariants(v as Record<string, unknown>, ctx);
         checkKServe(v as Record<string, unknown>, ctx);
+        checkAsync(v as Record<string, unknown>, ctx);
         const c = v.cluster as Partial<z.infer<typeof clusterSchema>> | undefined;
         if (c && c.endpointPublicAccess === false && c.endpointPrivateAccess === false) {
             ctx.addIssue({
@@ -306,6 +309,35 @@ function checkKServe(v: Record<string, unknown>, ctx: z.RefinementCtx) {
             }
         }
     });
+}
+
+/** The async path needs KEDA (worker scaling) and targets existing variants. */
+function checkAsync(v: Record<string, unknown>, ctx: z.RefinementCtx) {
+    const a = v.async as { enabled?: unknown; variants?: unknown; worker?: { minReplicas?: unknown; maxReplicas?: unknown }; gateway?: { minReplicas?: unknown; maxReplicas?: unknown } } | undefined;
+    if (!a || a.enabled === false) return;
+    const addons = (v.addons ?? {}) as Record<string, { enabled?: unknown } | undefined>;
+    if (addons.keda?.enabled === false) {
+        ctx.addIssue({ code: "custom", path: ["async", "enabled"], input: true, message: "the async worker is scaled by KEDA: set mlserve:addons.keda.enabled to true, or turn the async path off" });
+    }
+    if (addons.metricsServer?.enabled === false) {
+        ctx.addIssue({ code: "custom", path: ["async", "enabled"], input: true, message: "the async gateway's HorizontalPodAutoscaler needs metrics-server: set mlserve:addons.metricsServer.enabled to true, or turn the async path off" });
+    }
+    const names = Array.isArray(v.variants) ? (v.variants as Array<{ name?: unknown }>).map((x) => x?.name).filter((n): n is string => typeof n === "string") : [];
+    if (Array.isArray(a.variants)) {
+        (a.variants as unknown[]).forEach((n, i) => {
+            if (typeof n === "string" && !names.includes(n)) {
+                ctx.addIssue({ code: "custom", path: ["async", "variants", i], input: n, message: `no variant named "${n}" in mlserve:variants (variants: ${names.join(", ") || "none"})` });
+            }
+        });
+    } else if (names.length === 0) {
+        ctx.addIssue({ code: "custom", path: ["async", "enabled"], input: true, message: "the async path targets LLM variants, and mlserve:variants is empty" });
+    }
+    for (const part of ["worker", "gateway"] as const) {
+        const p = a[part];
+        if (p && typeof p.minReplicas === "number" && typeof p.maxReplicas === "number" && p.minReplicas > p.maxReplicas) {
+            ctx.addIssue({ code: "custom", path: ["async", part, "minReplicas"], input: p.minReplicas, message: `must be <= maxReplicas (${p.maxReplicas})` });
+        }
+    }
 }
 
 export type StackConfigInput = z.input<typeof stackConfigSchema>;

@@ -6,7 +6,10 @@
  * PLACEHOLDER_ACCOUNT or a hash so nobody mistakes it for a real value.
  */
 import { createHash } from "node:crypto";
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
+
+const SECRET_SIG_KEY = pulumi.runtime.specialSigKey;
+const SECRET_SIG = pulumi.runtime.specialSecretSig;
 
 export const PLACEHOLDER_ACCOUNT = "123456789012";
 
@@ -33,6 +36,12 @@ const AUTONAME_PROPERTY: Record<string, string | null> = {
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": null,
     "aws:autoscaling/tag:Tag": null,
     "aws:eks/addon:Addon": null,
+    "docker-build:index:Image": null,
+    "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy": null,
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": null,
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": null,
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": null,
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": null,
 };
 
 /** ID prefixes that make fake AWS IDs look like the real ones. */
@@ -105,6 +114,15 @@ function customResourceOutputs(type: string, physicalName: string, id: string, r
         out.resources = [{ autoscalingGroups: [{ name: `eks-${physicalName}-${hash(physicalName, 8)}` }], remoteAccessSecurityGroupId: "" }];
     }
     if (type === "aws:kms/key:Key") out.keyId = id;
+    if (type === "aws:sqs/queue:Queue") {
+        out.url = `https://sqs.${region}.amazonaws.com/${PLACEHOLDER_ACCOUNT}/${physicalName}`;
+        out.arn = `arn:aws:sqs:${region}:${PLACEHOLDER_ACCOUNT}:${physicalName}`;
+    }
+    if (type === "aws:s3/bucket:Bucket" || type === "aws:s3/bucketV2:BucketV2") out.arn = `arn:aws:s3:::${physicalName}`;
+    if (type === "aws:ecr/repository:Repository") {
+        out.registryId = PLACEHOLDER_ACCOUNT;
+        out.repositoryUrl = `${PLACEHOLDER_ACCOUNT}.dkr.ecr.${region}.amazonaws.com/${physicalName}`;
+    }
     return out;
 }
 
@@ -125,6 +143,9 @@ function callResult(token: string, inputs: Record<string, unknown>, region: stri
             return { region, name: region, id: region, endpoint: `ec2.${region}.amazonaws.com`, description: "offline plan" };
         case "aws:index/getCallerIdentity:getCallerIdentity":
             return { accountId: PLACEHOLDER_ACCOUNT, arn: `arn:aws:iam::${PLACEHOLDER_ACCOUNT}:user/offline-plan`, userId: "OFFLINEPLAN", id: PLACEHOLDER_ACCOUNT };
+        case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+            // The real provider marks the registry password secret; so does the mock.
+            return { userName: "AWS", password: { [SECRET_SIG_KEY]: SECRET_SIG, value: "offline-placeholder-token" }, authorizationToken: "offline", proxyEndpoint: `https://${PLACEHOLDER_ACCOUNT}.dkr.ecr.${region}.amazonaws.com`, id: region };
         case "aws:index/getPartition:getPartition":
             return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
         default:
@@ -158,7 +179,14 @@ export function createMocks(region: string): pulumi.runtime.Mocks {
                     state[prop] = physicalName;
                 }
             }
-            return { id, state: { ...state, ...customResourceOutputs(args.type, physicalName, id, region), id } };
+            const outputs = customResourceOutputs(args.type, physicalName, id, region);
+            if (args.type === "docker-build:index:Image") {
+                // What `pulumi up` would push: the first tag, pinned by a (fake) digest.
+                const digest = `sha256:${createHash("sha256").update(args.name).digest("hex")}`;
+                const tags = (inputs.tags as string[] | undefined) ?? [];
+                Object.assign(outputs, { digest, ref: `${(tags[0] ?? args.name).split(":")[0]}@${digest}` });
+            }
+            return { id, state: { ...state, ...outputs, id } };
         },
         call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
             return callResult(args.token, (args.inputs ?? {}) as Record<string, unknown>, region);

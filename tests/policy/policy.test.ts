@@ -70,6 +70,10 @@ describe("each rule passes a good resource and reports a bad one", () => {
         expect(check("no-iam-wildcard-resources", [policy(["arn:aws:sqs:us-east-1:123456789012:q"])])).toEqual([]);
         expect(check("no-iam-wildcard-resources", [policy("*")])).toHaveLength(1);
         expect(check("no-iam-wildcard-resources", [policy(["arn:aws:sqs:us-east-1:123456789012:mlserve-*"])])).toHaveLength(1);
+        // Object keys under a fixed bucket and prefix are scoped; a bucket wildcard is not.
+        expect(check("no-iam-wildcard-resources", [policy(["arn:aws:s3:::jobs-bucket/results/*"])])).toEqual([]);
+        expect(check("no-iam-wildcard-resources", [policy(["arn:aws:s3:::jobs-bucket/*"])])).toHaveLength(1);
+        expect(check("no-iam-wildcard-resources", [policy(["arn:aws:s3:::*/results/*"])])).toHaveLength(1);
     });
 
     it("encrypted-queues", () => {

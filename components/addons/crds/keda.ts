@@ -16,11 +16,11 @@ export interface TriggerAuthenticationSpec {
 export type ClusterTriggerAuthentication = TypedCustomResource<"keda.sh/v1alpha1", "ClusterTriggerAuthentication", TriggerAuthenticationSpec>;
 export type TriggerAuthentication = TypedCustomResource<"keda.sh/v1alpha1", "TriggerAuthentication", TriggerAuthenticationSpec>;
 
-/** Trigger metadata values are strings in the CRD. */
+/** Trigger metadata values are strings in the CRD (the queue URL may still be an output of the queue). */
 export interface AwsSqsQueueTrigger {
     type: "aws-sqs-queue";
     metadata: {
-        queueURL: string;
+        queueURL: string | import("@pulumi/pulumi").Output<string>;
         awsRegion: string;
         queueLength?: string;
         activationQueueLength?: string;

@@ -1,0 +1,210 @@
+/**
+ * Pure builders for the async inference path: IAM policies (least privilege:
+ * these queues, this bucket's prefixes), the queue and bucket settings, and the
+ * Kubernetes specs of the gateway and the worker.
+ */
+import type * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+import type { PolicyDocument } from "../cluster/iam";
+import { KEDA_AWS_AUTH } from "../addons/keda";
+import type { ScaledObject } from "../addons/crds/keda";
+
+export const ASYNC_NAMESPACE = "async";
+export const GATEWAY = "async-gateway";
+export const WORKER = "async-worker";
+
+export interface AsyncSettings {
+    maxReceiveCount: number;
+    modelTimeoutSeconds: number;
+    attempts: number;
+    messageRetentionDays: number;
+    resultRetentionDays: number;
+    worker: { concurrency: number; minReplicas: number; maxReplicas: number; messagesPerReplica: number; activationMessages: number };
+    gateway: { minReplicas: number; maxReplicas: number; targetCpuUtilizationPercent: number };
+}
+
+/** Long enough for every attempt of the slowest job plus backoff; the worker's heartbeat extends it anyway. */
+export function visibilityTimeoutSeconds(s: Pick<AsyncSettings, "modelTimeoutSeconds" | "attempts">): number {
+    return Math.min(43_200, s.modelTimeoutSeconds * s.attempts + 60);
+}
+
+const PREFIXES = { jobs: "jobs/", requests: "requests/", results: "results/" } as const;
+const objects = (bucketArn: string, prefix: string) => `${bucketArn}/${prefix}*`;
+
+export function gatewayPolicy(a: { queueArn: string; bucketArn: string }): PolicyDocument {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            { Effect: "Allow", Action: ["sqs:SendMessage"], Resource: a.queueArn },
+            { Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject"], Resource: [objects(a.bucketArn, PREFIXES.jobs), objects(a.bucketArn, PREFIXES.requests)] },
+            { Effect: "Allow", Action: ["s3:GetObject"], Resource: objects(a.bucketArn, PREFIXES.results) },
+            // HeadObject on a missing key needs ListBucket to answer 404 rather than 403.
+            { Effect: "Allow", Action: ["s3:ListBucket"], Resource: a.bucketArn, Condition: { StringLike: { "s3:prefix": [`${PREFIXES.jobs}*`, `${PREFIXES.results}*`] } } },
+        ],
+    };
+}
+
+export function workerPolicy(a: { queueArn: string; dlqArn: string; bucketArn: string }): PolicyDocument {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            { Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"], Resource: a.queueArn },
+            { Effect: "Allow", Action: ["sqs:SendMessage"], Resource: a.dlqArn },
+            { Effect: "Allow", Action: ["s3:GetObject"], Resource: objects(a.bucketArn, PREFIXES.requests) },
+            { Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject"], Resource: objects(a.bucketArn, PREFIXES.results) },
+            { Effect: "Allow", Action: ["s3:ListBucket"], Resource: a.bucketArn, Condition: { StringLike: { "s3:prefix": [`${PREFIXES.results}*`] } } },
+        ],
+    };
+}
+
+/** Results and request payloads expire; job markers live as long as results. */
+export function lifecycleRules(resultRetentionDays: number) {
+    return Object.values(PREFIXES).map((prefix) => ({
+        id: `expire-${prefix.replace("/", "")}`,
+        status: "Enabled",
+        filter: { prefix },
+        expiration: { days: resultRetentionDays },
+    }));
+}
+
+const labels = (name: string) => ({ "app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "mlserve" });
+type Meta = { metadata: { name: string; namespace: string; labels: Record<string, string> } };
+
+export interface RuntimeRefs {
+    image: pulumi.Input<string>;
+    queueUrl: pulumi.Input<string>;
+    dlqUrl: pulumi.Input<string>;
+    bucket: pulumi.Input<string>;
+    region: string;
+}
+
+const securityContext = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } };
+
+export function gatewayDeployment(s: AsyncSettings, r: RuntimeRefs, variants: string[]): k8s.apps.v1.DeploymentArgs & Meta {
+    return {
+        metadata: { name: GATEWAY, namespace: ASYNC_NAMESPACE, labels: labels(GATEWAY) },
+        spec: {
+            // No replicas: the HPA owns the count.
+            selector: { matchLabels: labels(GATEWAY) },
+            template: {
+                metadata: { labels: labels(GATEWAY) },
+                spec: {
+                    serviceAccountName: GATEWAY,
+                    securityContext: { runAsNonRoot: true },
+                    terminationGracePeriodSeconds: 30,
+                    containers: [
+                        {
+                            name: "gateway",
+                            image: r.image,
+                            env: [
+                                { name: "QUEUE_URL", value: r.queueUrl },
+                                { name: "BUCKET", value: r.bucket },
+                                { name: "AWS_REGION", value: r.region },
+                                { name: "VARIANTS", value: variants.join(",") },
+                                { name: "PORT", value: "8080" },
+                            ],
+                            ports: [{ name: "http", containerPort: 8080, protocol: "TCP" }],
+                            resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { memory: "512Mi" } },
+                            readinessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 5 },
+                            livenessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 15, failureThreshold: 4 },
+                            lifecycle: { preStop: { exec: { command: ["node", "-e", "setTimeout(() => {}, 5000)"] } } },
+                            securityContext,
+                        },
+                    ],
+                },
+            },
+        },
+    };
+}
+
+export function gatewayService(): k8s.core.v1.ServiceArgs & Meta {
+    return {
+        metadata: { name: GATEWAY, namespace: ASYNC_NAMESPACE, labels: labels(GATEWAY) },
+        spec: { selector: labels(GATEWAY), ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }] },
+    };
+}
+
+export function gatewayHpa(s: AsyncSettings): k8s.autoscaling.v2.HorizontalPodAutoscalerArgs & Meta {
+    return {
+        metadata: { name: GATEWAY, namespace: ASYNC_NAMESPACE, labels: labels(GATEWAY) },
+        spec: {
+            scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: GATEWAY },
+            minReplicas: s.gateway.minReplicas,
+            maxReplicas: s.gateway.maxReplicas,
+            metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: s.gateway.targetCpuUtilizationPercent } } }],
+        },
+    };
+}
+
+/** The worker: drains for up to its grace period on SIGTERM (KEDA scale-in, node drain). */
+export function workerDeployment(s: AsyncSettings, r: RuntimeRefs, endpoints: Record<string, string>): k8s.apps.v1.DeploymentArgs & Meta {
+    const grace = s.modelTimeoutSeconds + 30;
+    return {
+        metadata: { name: WORKER, namespace: ASYNC_NAMESPACE, labels: labels(WORKER) },
+        spec: {
+            // No replicas: KEDA owns the count (0 when the queue is empty).
+            selector: { matchLabels: labels(WORKER) },
+            template: {
+                metadata: { labels: labels(WORKER) },
+                spec: {
+                    serviceAccountName: WORKER,
+                    securityContext: { runAsNonRoot: true },
+                    terminationGracePeriodSeconds: grace,
+                    containers: [
+                        {
+                            name: "worker",
+                            image: r.image,
+                            env: [
+                                { name: "QUEUE_URL", value: r.queueUrl },
+                                { name: "DLQ_URL", value: r.dlqUrl },
+                                { name: "BUCKET", value: r.bucket },
+                                { name: "AWS_REGION", value: r.region },
+                                { name: "MODEL_ENDPOINTS", value: JSON.stringify(endpoints) },
+                                { name: "CONCURRENCY", value: String(s.worker.concurrency) },
+                                { name: "VISIBILITY_TIMEOUT_SECONDS", value: String(Math.min(300, visibilityTimeoutSeconds(s))) },
+                                { name: "MAX_RECEIVE_COUNT", value: String(s.maxReceiveCount) },
+                                { name: "MODEL_TIMEOUT_MS", value: String(s.modelTimeoutSeconds * 1000) },
+                                { name: "ATTEMPTS", value: String(s.attempts) },
+                                { name: "SHUTDOWN_GRACE_MS", value: String((grace - 10) * 1000) },
+                            ],
+                            ports: [{ name: "metrics", containerPort: 9090, protocol: "TCP" }],
+                            resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { memory: "512Mi" } },
+                            livenessProbe: { httpGet: { path: "/healthz", port: "metrics" }, periodSeconds: 15, failureThreshold: 4 },
+                            securityContext,
+                        },
+                    ],
+                },
+            },
+        },
+    };
+}
+
+/** KEDA scales the worker on queue depth (visible + in flight), down to zero. */
+export function workerScaledObject(s: AsyncSettings, r: { queueUrl: string | pulumi.Output<string>; region: string }): ScaledObject {
+    return {
+        apiVersion: "keda.sh/v1alpha1",
+        kind: "ScaledObject",
+        metadata: { name: WORKER, namespace: ASYNC_NAMESPACE, labels: labels(WORKER) },
+        spec: {
+            scaleTargetRef: { name: WORKER },
+            minReplicaCount: s.worker.minReplicas,
+            maxReplicaCount: s.worker.maxReplicas,
+            pollingInterval: 10,
+            // A worker that just finished may still be draining in-flight jobs: keep it a little.
+            cooldownPeriod: 120,
+            triggers: [
+                {
+                    type: "aws-sqs-queue",
+                    metadata: {
+                        queueURL: r.queueUrl,
+                        awsRegion: r.region,
+                        queueLength: String(s.worker.messagesPerReplica),
+                        activationQueueLength: String(s.worker.activationMessages),
+                        scaleOnInFlight: "true",
+                    },
+                    authenticationRef: { name: KEDA_AWS_AUTH, kind: "ClusterTriggerAuthentication" },
+                },
+            ],
+        },
+    };
+}
