@@ -8,7 +8,7 @@ import { ASYNC_NAMESPACE, gatewayPolicy, GATEWAY, lifecycleRules, visibilityTime
 export interface AsyncStorageArgs {
     settings: AsyncSettings;
     clusterName: pulumi.Input<string>;
-    /** Pinned image refs; a missing one is built from services/<name>/Dockerfile and pushed to ECR (needs Docker where `pulumi up` runs). */
+    /** Pinned image refs; a missing one is built from services/Dockerfile and pushed to ECR (needs Docker where `pulumi up` runs). */
     images: { gateway?: string; worker?: string };
 }
 
@@ -69,7 +69,8 @@ export class AsyncStorage extends pulumi.ComponentResource {
                 `${name}-${svc}`,
                 {
                     context: { location: REPO_ROOT },
-                    dockerfile: { location: path.join(REPO_ROOT, "services", svc, "Dockerfile") },
+                    dockerfile: { location: path.join(REPO_ROOT, "services", "Dockerfile") },
+                    buildArgs: { SERVICE: svc },
                     platforms: ["linux/amd64"],
                     push: true,
                     tags: [pulumi.interpolate`${repo.repositoryUrl}:${svc}`],

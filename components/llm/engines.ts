@@ -136,13 +136,13 @@ export function serverArgs(v: ServerArgsInput): string[] {
     ];
 }
 
-export interface VariantCheckInput {
+/** What the rules read of a variant (its config entry fits this shape). */
+export interface VariantCheckInput extends Pick<EngineOptions, "maxInputTokens" | "maxTotalTokens" | "maxBatchPrefillTokens"> {
     name: string;
     engine: Engine;
     modelId: string;
     quantize: QuantizeMode;
     dtype?: string;
-    options: Pick<EngineOptions, "maxInputTokens" | "maxTotalTokens" | "maxBatchPrefillTokens">;
 }
 
 export interface Finding {
@@ -163,11 +163,11 @@ export function variantErrors(v: VariantCheckInput, gpu: GpuInstanceType | undef
             message: `"${v.quantize}" is a TGI mode vLLM cannot run; with engine vllm use one of: none, ${Object.keys(VLLM_QUANTIZATION).join(", ")}`,
         });
     }
-    if (v.options.maxInputTokens >= v.options.maxTotalTokens) {
-        errors.push({ field: "maxInputTokens", message: `must be below maxTotalTokens (${v.options.maxTotalTokens}): the total includes the generated tokens` });
+    if (v.maxInputTokens >= v.maxTotalTokens) {
+        errors.push({ field: "maxInputTokens", message: `must be below maxTotalTokens (${v.maxTotalTokens}): the total includes the generated tokens` });
     }
-    if (v.engine === "tgi" && v.options.maxBatchPrefillTokens < v.options.maxInputTokens) {
-        errors.push({ field: "maxBatchPrefillTokens", message: `must be >= maxInputTokens (${v.options.maxInputTokens}): TGI refuses a prefill budget smaller than one prompt` });
+    if (v.engine === "tgi" && v.maxBatchPrefillTokens < v.maxInputTokens) {
+        errors.push({ field: "maxBatchPrefillTokens", message: `must be >= maxInputTokens (${v.maxInputTokens}): TGI refuses a prefill budget smaller than one prompt` });
     }
     if (gpu && gpu.computeCapability < 8.0 && (v.quantize === "fp8" || v.quantize === "marlin" || v.quantize === "awq")) {
         errors.push({ field: "quantize", message: `"${v.quantize}" needs Marlin/AWQ kernels (compute capability 8.0+); ${gpu.gpuModel} is ${gpu.computeCapability}` });

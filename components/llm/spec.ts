@@ -7,7 +7,7 @@ import { ENGINE_LABEL, METRICS_PORT_NAME, PROMETHEUS_URL, VARIANT_POD_LABEL } fr
 import type { ScaledObject } from "../addons/crds/keda";
 import { GPU_NODE_SELECTOR, GPU_TOLERATIONS } from "../cluster/nodeGroupSpec";
 import { IMAGES } from "../versions";
-import { ENGINE_PORT, ENGINE_ROUTES, queueDepthQuery, serverArgs, type Engine, type QuantizeMode } from "./engines";
+import { ENGINE_PORT, ENGINE_ROUTES, queueDepthQuery, serverArgs, type Engine, type EngineOptions, type QuantizeMode } from "./engines";
 
 export const LLM_NAMESPACE = "llm";
 /** Secret (in LLM_NAMESPACE) holding the Hugging Face token under key `token`. */
@@ -18,7 +18,7 @@ export const VARIANT_LABEL = VARIANT_POD_LABEL;
 export const NODE_CACHE_DIR = "/var/lib/mlserve/hf-cache";
 const CACHE_MOUNT = "/data";
 
-export interface VariantSettings {
+export interface VariantSettings extends EngineOptions {
     name: string;
     engine: Engine;
     modelId: string;
@@ -27,12 +27,6 @@ export interface VariantSettings {
     dtype?: "float16" | "bfloat16";
     replicas: number;
     gpus: number;
-    maxInputTokens: number;
-    maxTotalTokens: number;
-    maxConcurrentRequests: number;
-    maxBatchPrefillTokens: number;
-    maxBatchTotalTokens?: number;
-    gpuMemoryUtilization: number;
     image?: string;
     autoscaling: { enabled: boolean; maxReplicas: number; queueDepthTarget: number };
 }
@@ -103,14 +97,7 @@ export function variantDeployment(v: VariantSettings, f: FleetSettings, hasToken
                                 dtype: v.dtype,
                                 servedModelName: v.modelId,
                                 gracefulTerminationSeconds: Math.max(5, f.terminationGraceSeconds - 15),
-                                options: {
-                                    maxInputTokens: v.maxInputTokens,
-                                    maxTotalTokens: v.maxTotalTokens,
-                                    maxConcurrentRequests: v.maxConcurrentRequests,
-                                    maxBatchPrefillTokens: v.maxBatchPrefillTokens,
-                                    maxBatchTotalTokens: v.maxBatchTotalTokens,
-                                    gpuMemoryUtilization: v.gpuMemoryUtilization,
-                                },
+                                options: v,
                             }),
                             env,
                             ports: [{ name: METRICS_PORT_NAME, containerPort: port, protocol: "TCP" }],

@@ -4,7 +4,7 @@ import { pinnedImage } from "./platformSchema";
 
 export const asyncSchema = z.strictObject({
     enabled: z.boolean().default(true),
-    /** Pinned image refs; a missing one is built from services/<name>/Dockerfile into ECR by the stack. */
+    /** Pinned image refs; a missing one is built from services/Dockerfile into ECR by the stack. */
     images: z.strictObject({ gateway: pinnedImage.optional(), worker: pinnedImage.optional() }).prefault({}),
     /** Variants jobs may target (default: every mlserve:variants entry). */
     variants: z.array(z.string().min(1)).optional(),

@@ -119,8 +119,7 @@ function configWarnings(c: StackConfig): string[] {
     }
     const gpu = GPU_INSTANCE_TYPES[c.gpuNodes.instanceType as keyof typeof GPU_INSTANCE_TYPES];
     c.variants.forEach((v, i) => {
-        const options = { maxInputTokens: v.maxInputTokens, maxTotalTokens: v.maxTotalTokens, maxBatchPrefillTokens: v.maxBatchPrefillTokens };
-        for (const w of variantWarnings({ name: v.name, engine: v.engine, modelId: v.modelId, quantize: v.quantize, dtype: v.dtype, options }, gpu)) {
+        for (const w of variantWarnings(v, gpu)) {
             warnings.push(`mlserve:variants[${i}].${w.field} (variant ${v.name}): ${w.message}`);
         }
         if (v.autoscaling.enabled && v.replicas === 0) {

@@ -13,7 +13,7 @@ import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_KUBERNETES_VERSIONS } from "../..
 import { GPU_INSTANCE_TYPES } from "../../components/cluster/instanceTypes";
 import { variantErrors } from "../../components/llm/engines";
 import { graphErrors, modelErrors, type KServeGraphSettings, type KServeModelSettings } from "../../components/kserve/spec";
-import { fleetSchema, variantsSchema, type VariantConfig } from "./fleetSchema";
+import { fleetSchema, variantSchema, variantsSchema, type VariantConfig } from "./fleetSchema";
 import { asyncSchema } from "./asyncSchema";
 import { kserveGraphsSchema, kserveModelSchema, kserveModelsSchema } from "./kserveSchema";
 import { lifecycleSchema } from "./lifecycleSchema";
@@ -227,10 +227,10 @@ function checkVariants(v: Record<string, unknown>, ctx: z.RefinementCtx) {
             }
             seen.set(variant.name, i);
         }
-        if (typeof variant.engine === "string" && typeof variant.modelId === "string" && typeof variant.quantize === "string"
-            && typeof variant.maxInputTokens === "number" && typeof variant.maxTotalTokens === "number" && typeof variant.maxBatchPrefillTokens === "number") {
-            const options = { maxInputTokens: variant.maxInputTokens, maxTotalTokens: variant.maxTotalTokens, maxBatchPrefillTokens: variant.maxBatchPrefillTokens };
-            for (const e of variantErrors({ name: variant.name ?? `#${i}`, engine: variant.engine, modelId: variant.modelId, quantize: variant.quantize, dtype: variant.dtype, options }, gpu)) {
+        // Engine rules need a complete entry; field errors are reported by the schema.
+        const complete = variantSchema.safeParse(variant);
+        if (complete.success) {
+            for (const e of variantErrors(complete.data, gpu)) {
                 ctx.addIssue({ code: "custom", path: at(e.field), input: (variant as Record<string, unknown>)[e.field], message: e.message });
             }
         }

@@ -126,7 +126,10 @@ describe("Kubernetes", () => {
 describe("images", () => {
     it("without image refs, the stack builds both services into ECR and deploys them by digest", () => {
         const images = ofType(dev, "docker-build:index:Image");
-        expect(images.map((i) => (i.inputs.dockerfile as Json).location.replace(/.*services\//, "services/"))).toEqual(["services/gateway/Dockerfile", "services/worker/Dockerfile"]);
+        expect(images.map((i) => [(i.inputs.dockerfile as Json).location.replace(/.*services\//, "services/"), (i.inputs.buildArgs as Json).SERVICE])).toEqual([
+            ["services/Dockerfile", "gateway"],
+            ["services/Dockerfile", "worker"],
+        ]);
         for (const i of images) expect(i.inputs).toMatchObject({ push: true, platforms: ["linux/amd64"] });
         const gatewayImage = (one(dev, "kubernetes:apps/v1:Deployment", "mlserve-dev-async-gateway").inputs as Json).spec.template.spec.containers[0].image;
         expect(gatewayImage).toMatch(/\.dkr\.ecr\.us-east-1\.amazonaws\.com\/.+@sha256:[0-9a-f]{64}$/);
