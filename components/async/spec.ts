@@ -36,7 +36,7 @@ export function gatewayPolicy(a: { queueArn: string; bucketArn: string }): Polic
         Version: "2012-10-17",
         Statement: [
             { Effect: "Allow", Action: ["sqs:SendMessage"], Resource: a.queueArn },
-            { Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject"], Resource: [objects(a.bucketArn, PREFIXES.jobs), objects(a.bucketArn, PREFIXES.requests)] },
+            { Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"], Resource: [objects(a.bucketArn, PREFIXES.jobs), objects(a.bucketArn, PREFIXES.requests)] },
             { Effect: "Allow", Action: ["s3:GetObject"], Resource: objects(a.bucketArn, PREFIXES.results) },
             // HeadObject on a missing key needs ListBucket to answer 404 rather than 403.
             { Effect: "Allow", Action: ["s3:ListBucket"], Resource: a.bucketArn, Condition: { StringLike: { "s3:prefix": [`${PREFIXES.jobs}*`, `${PREFIXES.results}*`] } } },

@@ -104,19 +104,29 @@ export function buildGateway(o: GatewayOptions): FastifyInstance {
         }
         const jobId = jobIdFor(key);
         const statusUrl = `/v1/jobs/${jobId}`;
-        if (key !== undefined && (await o.store.exists(keys.job(jobId)))) {
+        const existing = key !== undefined ? await o.store.getJson<JobRecord>(keys.job(jobId)) : undefined;
+        if (existing?.enqueued) {
             submitted.labels(variant, "true").inc();
             return reply.code(200).send({ jobId, status: "accepted", statusUrl, duplicate: true });
         }
-        const submittedAt = new Date().toISOString();
+        // A new job, or a retry of one whose message may not have reached the queue (the worker
+        // ignores a second delivery of a finished job, so sending again is safe).
+        const submittedAt = existing?.submittedAt ?? new Date().toISOString();
         const requestText = JSON.stringify(request);
         const inline = Buffer.byteLength(requestText) <= INLINE_PAYLOAD_LIMIT_BYTES;
-        const record: JobRecord = { jobId, variant, submittedAt, ...(key ? { idempotencyKey: key } : {}), ...(inline ? {} : { requestKey: keys.request(jobId) }) };
+        const record: JobRecord = { jobId, variant, submittedAt, enqueued: false, ...(key ? { idempotencyKey: key } : {}), ...(inline ? {} : { requestKey: keys.request(jobId) }) };
         if (!inline) await o.store.putJson(keys.request(jobId), request);
         // The job record first: a status query after the 202 must never say "not found".
         await o.store.putJson(keys.job(jobId), record);
         const message: JobMessage = { v: 1, jobId, variant, submittedAt, ...(inline ? { request } : { requestKey: keys.request(jobId) }) };
-        await o.sqs.send(new SendMessageCommand({ QueueUrl: o.queueUrl, MessageBody: JSON.stringify(message) }));
+        try {
+            await o.sqs.send(new SendMessageCommand({ QueueUrl: o.queueUrl, MessageBody: JSON.stringify(message) }));
+        } catch (err) {
+            // Not enqueued: do not leave a job that would stay pending forever.
+            await o.store.delete(keys.job(jobId)).catch(() => undefined);
+            throw err;
+        }
+        await o.store.putJson(keys.job(jobId), { ...record, enqueued: true });
         submitted.labels(variant, "false").inc();
         return reply.code(202).header("location", statusUrl).send({ jobId, status: "pending", statusUrl });
     });

@@ -6,7 +6,7 @@
  *   results/<id>.json   written once by the worker: status done or failed
  * Status is derived: a result means done/failed, a job without one is pending.
  */
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { z } from "zod";
 
 /** SQS allows 256 KiB per message; bigger payloads go to S3 and the message carries the key. */
@@ -28,6 +28,8 @@ export interface JobRecord {
     submittedAt: string;
     idempotencyKey?: string;
     requestKey?: string;
+    /** Set once the queue accepted the message; a retried submit re-sends until it is. */
+    enqueued: boolean;
 }
 
 export interface ResultRecord {
@@ -71,6 +73,10 @@ export class JobStore {
             if (isNotFound(err)) return undefined;
             throw err;
         }
+    }
+
+    async delete(key: string): Promise<void> {
+        await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
     }
 
     async exists(key: string): Promise<boolean> {

@@ -176,6 +176,29 @@ describe("idempotency and duplicates", () => {
         expect(messages.filter((m) => m.body.includes(String(first.body.jobId)))).toHaveLength(1);
     });
 
+    it("a retry after an enqueue that may not have happened sends the job again, and it completes", async () => {
+        startWorker();
+        const key = `lost-${Date.now()}-${seq++}`;
+        const { jobIdFor } = await import("../../services/gateway/app");
+        const jobId = jobIdFor(key);
+        // As if the gateway crashed between writing the job and sending its message.
+        await store.putJson(keys.job(jobId), { jobId, variant: "fp16", submittedAt: new Date().toISOString(), idempotencyKey: key, enqueued: false });
+        const retry = await submit(job(unique()), { "idempotency-key": key });
+        expect(retry).toMatchObject({ status: 202, body: { jobId } });
+        expect(await finished(jobId)).toMatchObject({ status: "done" });
+    });
+
+    it("when the queue refuses the message: 503 with a retry hint, and no job left pending forever", async () => {
+        const broken = buildGateway({ sqs: aws.sqs, store, queueUrl: `${aws.queueUrl}-missing`, variants: ["fp16"] });
+        const key = `broken-${seq++}`;
+        const res = await broken.inject({ method: "POST", url: "/v1/jobs", payload: job(unique()), headers: { "idempotency-key": key } });
+        expect(res.statusCode).toBe(503);
+        expect(res.json()).toEqual({ error: "the job queue or store is unavailable; retry with the same Idempotency-Key" });
+        const { jobIdFor } = await import("../../services/gateway/app");
+        expect(await store.exists(keys.job(jobIdFor(key)))).toBe(false);
+        await broken.close();
+    });
+
     it("a message delivered twice yields one result and one model call", async () => {
         const w = startWorker();
         const inputs = unique();

@@ -42,13 +42,13 @@ describe("queues and bucket", () => {
 describe("IAM: least privilege, bound by Pod Identity", () => {
     const policyOf = (svc: string) => JSON.parse(String(one(dev, "aws:iam/rolePolicy:RolePolicy", `mlserve-dev-async-async-${svc}`).inputs.policy));
 
-    it("the gateway may send to the queue and write jobs/requests, read results; nothing else", () => {
+    it("the gateway may send to the queue and write (or withdraw) jobs/requests, read results; nothing else", () => {
         const p = policyOf("gateway");
         const q = queue(dev, "jobs").state.arn as string;
         const b = one(dev, "aws:s3/bucket:Bucket").state.arn as string;
         expect(p.Statement).toEqual([
             { Effect: "Allow", Action: ["sqs:SendMessage"], Resource: q },
-            { Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject"], Resource: [`${b}/jobs/*`, `${b}/requests/*`] },
+            { Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"], Resource: [`${b}/jobs/*`, `${b}/requests/*`] },
             { Effect: "Allow", Action: ["s3:GetObject"], Resource: `${b}/results/*` },
             { Effect: "Allow", Action: ["s3:ListBucket"], Resource: b, Condition: { StringLike: { "s3:prefix": ["jobs/*", "results/*"] } } },
         ]);
