@@ -8,7 +8,7 @@ import { PurgeQueueCommand, ReceiveMessageCommand, SendMessageCommand } from "@a
 import type { FastifyInstance } from "fastify";
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { buildGateway } from "../../services/gateway/app";
+import { buildGateway, jobIdFor } from "../../services/gateway/app";
 import { JobStore, keys, type ResultRecord } from "../../services/shared/jobs";
 import { Worker, type WorkerOptions } from "../../services/worker/worker";
 import { REPO_ROOT } from "../../infra/plan/render";
@@ -179,7 +179,6 @@ describe("idempotency and duplicates", () => {
     it("a retry after an enqueue that may not have happened sends the job again, and it completes", async () => {
         startWorker();
         const key = `lost-${Date.now()}-${seq++}`;
-        const { jobIdFor } = await import("../../services/gateway/app");
         const jobId = jobIdFor(key);
         // As if the gateway crashed between writing the job and sending its message.
         await store.putJson(keys.job(jobId), { jobId, variant: "fp16", submittedAt: new Date().toISOString(), idempotencyKey: key, enqueued: false });
@@ -194,7 +193,6 @@ describe("idempotency and duplicates", () => {
         const res = await broken.inject({ method: "POST", url: "/v1/jobs", payload: job(unique()), headers: { "idempotency-key": key } });
         expect(res.statusCode).toBe(503);
         expect(res.json()).toEqual({ error: "the job queue or store is unavailable; retry with the same Idempotency-Key" });
-        const { jobIdFor } = await import("../../services/gateway/app");
         expect(await store.exists(keys.job(jobIdFor(key)))).toBe(false);
         await broken.close();
     });
