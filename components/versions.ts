@@ -38,7 +38,7 @@ export interface PinnedChart {
 
 /**
  * Helm charts, pinned. `seen` says where the version was confirmed to exist (a
- * release index or a public deployment); "unverified" ones must be checked with
+ * release index or a public deployment); check a new one with
  * `helm search repo <chart> --versions` before the first `pulumi up`.
  */
 export const CHARTS = {
@@ -52,10 +52,10 @@ export const CHARTS = {
         chart: "metrics-server",
         version: "3.13.0",
         repo: "https://kubernetes-sigs.github.io/metrics-server/",
-        seen: "unverified",
+        seen: "public install scripts (helm install ... --version 3.13.0)",
     },
     keda: { chart: "keda", version: "2.20.2", repo: "https://kedacore.github.io/charts", seen: "FACTS.md (KEDA v2.20.2)" },
-    certManager: { chart: "cert-manager", version: "v1.19.1", repo: "https://charts.jetstack.io", seen: "unverified" },
+    certManager: { chart: "cert-manager", version: "v1.19.1", repo: "https://charts.jetstack.io", seen: "public install script (--version v1.19.1)" },
     knativeOperator: {
         chart: "knative-operator",
         version: "v1.23.0",
@@ -72,9 +72,10 @@ export const CHARTS = {
     },
     dcgmExporter: {
         chart: "dcgm-exporter",
-        version: "4.6.0",
+        version: "3.4.2",
         repo: "https://nvidia.github.io/dcgm-exporter/helm-charts",
-        seen: "unverified",
+        // Newer 4.x charts exist upstream but no 4.x version was seen in a release index here.
+        seen: "public Flux HelmRelease (version 3.4.2)",
     },
 } as const satisfies Record<string, PinnedChart & { seen: string }>;
 
