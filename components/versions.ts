@@ -6,8 +6,8 @@
 
 /** Kubernetes minor versions the stack can create, with the EKS managed add-on builds pinned for each. */
 export const KUBERNETES_VERSIONS = {
-    // Add-on builds as published for 1.33 (confirm a new row with
-    // `aws eks describe-addon-versions --kubernetes-version <v> --addon-name <name>`).
+    // Each build was seen in public EKS 1.33 configurations (not read from the EKS API here);
+    // confirm a new row with `aws eks describe-addon-versions --kubernetes-version <v> --addon-name <name>`.
     "1.33": {
         "vpc-cni": "v1.20.1-eksbuild.3",
         "kube-proxy": "v1.33.0-eksbuild.1",
