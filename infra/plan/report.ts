@@ -187,6 +187,8 @@ export function parkSummary(running: CostEstimate, parked: CostEstimate, isParke
     ].join("\n");
 }
 
+const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
+
 export function planSummary(rendering: Rendering, cost: CostEstimate, files: string[], park?: { running: CostEstimate; parked: CostEstimate }): string {
     const rs = rendering.resources;
     const components = rs.filter((r) => !r.custom && !r.remote).length;
@@ -203,7 +205,7 @@ export function planSummary(rendering: Rendering, cost: CostEstimate, files: str
         "",
         OFFLINE_NOTICE,
         "",
-        `Resources: ${rs.length} (${components} components, ${remote} remote components, ${providers} providers, ${rs.length - components - remote - providers} cloud/cluster resources; ${k8sObjects} Kubernetes objects)`,
+        `Resources: ${rs.length} (${plural(components, "component")}, ${plural(remote, "remote component")}, ${plural(providers, "provider")}, ${plural(rs.length - components - remote - providers, "cloud/cluster resource")}; ${plural(k8sObjects, "Kubernetes object")})`,
         "",
         resourceTree(rs),
         "",
