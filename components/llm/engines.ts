@@ -22,10 +22,11 @@ export const QUANTIZE_MODES = [
 ] as const;
 export type QuantizeMode = (typeof QUANTIZE_MODES)[number];
 
-/** Modes that read an already-quantized checkpoint (the rest quantize at load time). */
-export const PREQUANTIZED_MODES: readonly QuantizeMode[] = ["awq", "gptq", "marlin", "exl2", "compressed-tensors"];
-
-/** Checkpoint names usually say their format; a mismatch is a warning, not an error (names are conventions). */
+/**
+ * Modes that read an already-quantized checkpoint, with the name such checkpoints usually
+ * carry; a mismatch is a warning, not an error (names are conventions). The other modes
+ * quantize at load time.
+ */
 export const CHECKPOINT_NAME_HINT: Partial<Record<QuantizeMode, RegExp>> = {
     awq: /awq/i,
     gptq: /gptq/i,
