@@ -85,11 +85,11 @@ export function buildPlatform(config: StackConfig): PlatformOutputs {
     const providers = { aws: awsProvider, kubernetes: cluster.provider };
     // The queues exist before KEDA so its role can be scoped to them.
     const asyncStorage = cfg.async.enabled
-        ? new AsyncStorage(`${clusterName}-async`, { settings: cfg.async, clusterName, images: cfg.async.images }, { providers })
+        ? new AsyncStorage(`${clusterName}-async`, { settings: cfg.async, clusterName: cluster.name, images: cfg.async.images }, { providers })
         : undefined;
     const addons = new PlatformAddons(
         `${clusterName}-addons`,
-        { ...cfg.addons, clusterName, sqsQueueArns: asyncStorage ? [asyncStorage.queueArn] : undefined },
+        { ...cfg.addons, clusterName: cluster.name, sqsQueueArns: asyncStorage ? [asyncStorage.queueArn] : undefined },
         { providers },
     );
 
@@ -139,6 +139,7 @@ export function buildPlatform(config: StackConfig): PlatformOutputs {
         {
             stack: cfg.stack,
             clusterName,
+            clusterNameOutput: cluster.name,
             kubernetesVersion: cfg.cluster.kubernetesVersion,
             monthlyBudgetUsd: cfg.lifecycle.monthlyBudgetUsd,
             alertEmails: cfg.lifecycle.alertEmails,

@@ -48,6 +48,12 @@ export interface ClusterArgs {
  */
 export class Cluster extends pulumi.ComponentResource {
     readonly clusterName: string;
+    /**
+     * The same name as an output of the EKS cluster: AWS resources that name the
+     * cluster (add-ons, node groups, Pod Identity associations) take this so they
+     * wait for the cluster to exist. The plain `clusterName` carries no such edge.
+     */
+    readonly name: pulumi.Output<string>;
     /** Kubeconfig (uses `aws eks get-token`); secret. */
     readonly kubeconfig: pulumi.Output<string>;
     /** Server-side apply on; deleteUnreachable so a destroy finishes when the cluster is already gone. */
@@ -129,6 +135,7 @@ export class Cluster extends pulumi.ComponentResource {
             },
             { ...child, dependsOn: [logGroup] },
         );
+        this.name = cluster.eksCluster.name;
 
         const addonRole = (addon: string, policies: string[]) => {
             const role = new aws.iam.Role(
@@ -143,7 +150,7 @@ export class Cluster extends pulumi.ComponentResource {
             new aws.eks.Addon(
                 `${name}-${spec.name}`,
                 {
-                    clusterName: args.clusterName,
+                    clusterName: this.name,
                     addonName: spec.name,
                     addonVersion: spec.version,
                     // EKS pre-installs self-managed vpc-cni/kube-proxy/coredns; take them over.
@@ -165,7 +172,7 @@ export class Cluster extends pulumi.ComponentResource {
         const beforeNodes = specs.filter((s) => s.phase === "beforeNodes").map((s) => registerAddon(s, [cluster]));
 
         const nodeGroupArgs = {
-            clusterName: args.clusterName,
+            clusterName: this.name,
             clusterNameForTags: args.clusterName,
             subnetIds: vpc.privateSubnetIds,
             waitFor: [cluster, ...beforeNodes],

@@ -6,7 +6,10 @@ import { CONTAINER_INSIGHTS_ADDON, type KubernetesVersion } from "../versions";
 export interface GuardrailsArgs {
     /** Stack name: the budget counts costs tagged mlserve:stack=<stack>. */
     stack: string;
+    /** Plain cluster name: metric dimensions and alarm text. */
     clusterName: string;
+    /** The cluster name as an output of the cluster, so the Container Insights add-on waits for it. */
+    clusterNameOutput: pulumi.Input<string>;
     kubernetesVersion: KubernetesVersion;
     monthlyBudgetUsd: number;
     alertEmails: string[];
@@ -83,7 +86,7 @@ export class Guardrails extends pulumi.ComponentResource {
             const insights = new aws.eks.Addon(
                 `${name}-container-insights`,
                 {
-                    clusterName: args.clusterName,
+                    clusterName: args.clusterNameOutput,
                     addonName: "amazon-cloudwatch-observability",
                     addonVersion: CONTAINER_INSIGHTS_ADDON[args.kubernetesVersion],
                     resolveConflictsOnCreate: "OVERWRITE",

@@ -96,6 +96,8 @@ function remoteComponentOutputs(type: string, name: string, inputs: Record<strin
             oidcIssuer: `https://${oidc}`,
             oidcProviderUrl: oidc,
             oidcProviderArn: `arn:aws:iam::${PLACEHOLDER_ACCOUNT}:oidc-provider/${oidc}`,
+            // A resource reference in the real engine; the program reads only these fields of it.
+            eksCluster: { name: clusterName, arn: `arn:aws:eks:${region}:${PLACEHOLDER_ACCOUNT}:cluster/${clusterName}` },
         };
     }
     return undefined;
