@@ -64,6 +64,19 @@ export const CHARTS = {
     },
     kserveCrd: { chart: "oci://ghcr.io/kserve/charts/kserve-crd", version: "v0.20.0", seen: "FACTS.md (KServe v0.20.0)" },
     kserveResources: { chart: "oci://ghcr.io/kserve/charts/kserve-resources", version: "v0.20.0", seen: "FACTS.md (KServe v0.20.0)" },
+    /** The ClusterServingRuntimes (huggingfaceserver, sklearn, ...): kserve-resources v0.20 ships none. */
+    kserveRuntimeConfigs: {
+        chart: "oci://ghcr.io/kserve/charts/kserve-runtime-configs",
+        version: "v0.20.0",
+        seen: "kserve/kserve v0.20.0 charts/kserve-runtime-configs (shared/reference/charts)",
+    },
+    clusterAutoscaler: {
+        chart: "cluster-autoscaler",
+        version: "9.51.0",
+        repo: "https://kubernetes.github.io/autoscaler",
+        // appVersion 1.33.0: the autoscaler minor must match the cluster's Kubernetes minor.
+        seen: "kubernetes/autoscaler tag cluster-autoscaler-chart-9.51.0 (shared/reference/charts)",
+    },
     kubePrometheusStack: {
         chart: "kube-prometheus-stack",
         version: "80.4.1",

@@ -30,7 +30,13 @@ export function knativeServing(s: KnativeSettings): KnativeServing {
     return {
         apiVersion: "operator.knative.dev/v1beta1",
         kind: "KnativeServing",
-        metadata: { name: "knative-serving", namespace: KNATIVE_SERVING_NAMESPACE },
+        metadata: {
+            name: "knative-serving",
+            namespace: KNATIVE_SERVING_NAMESPACE,
+            // Pulumi waits until the operator reports Serving Ready: KServe's controller watches
+            // Knative Services only if their CRD exists when it starts.
+            annotations: { "pulumi.com/waitFor": "condition=Ready", "pulumi.com/timeoutSeconds": "900" },
+        },
         spec: {
             version: KNATIVE_SERVING_VERSION,
             ingress: { kourier: { enabled: true, "service-type": s.ingressServiceType } },
@@ -42,6 +48,8 @@ export function knativeServing(s: KnativeSettings): KnativeServing {
                     "enable-scale-to-zero": String(s.scaleToZero),
                     "scale-to-zero-grace-period": s.scaleToZeroGracePeriod,
                     "stable-window": s.stableWindow,
+                    // Lets models with minReplicas 0 start with no pod (they ask with initial-scale 0).
+                    "allow-zero-initial-scale": "true",
                 },
             },
         },

@@ -1,5 +1,6 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
+import { IMAGES } from "../versions";
 import { Addon, type ReleaseSpec } from "./addon";
 import { DEPLOYMENT_MODE_ANNOTATION, type InferenceGraph, type InferenceService } from "./crds/kserve";
 import { registerCustomResource } from "./crds/types";
@@ -24,11 +25,23 @@ export function kserveReleases(mode: KServeDeploymentMode): ReleaseSpec[] {
                                 : // Standard mode: no ingress controller is installed; models are reached in-cluster.
                                   { disableIngressCreation: true },
                     },
-                    metricsaggregator: { enableMetricAggregation: "true", enablePrometheusScraping: "true" },
                 },
             },
         },
+        {
+            // The serving runtimes every InferenceService is matched against (rendered only when enabled).
+            name: "kserve-runtimes",
+            chart: "kserveRuntimeConfigs",
+            values: { kserve: { servingruntime: { enabled: true, vllmserver: { tag: imageTag(IMAGES.vllm) } } } },
+        },
     ];
+}
+
+/** The tag of a pinned image ref; the chart would otherwise run vllm-openai:latest. */
+function imageTag(ref: string): string {
+    const tag = ref.split(":").pop();
+    if (!tag || tag === ref || tag === "latest") throw new Error(`image ${ref} is not pinned to a tag`);
+    return tag;
 }
 
 export interface KServeArgs {

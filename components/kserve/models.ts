@@ -28,7 +28,9 @@ export class KServeModels extends pulumi.ComponentResource {
 
     constructor(name: string, args: KServeModelsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlserve:kserve:Models", name, {}, opts);
-        const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: MODELS_NAMESPACE } }, { parent: this });
+        // After KServe and Knative (Kourier) are ready, so `pulumi destroy` deletes it, and the
+        // models' Knative ingresses with it, while the controllers that clear their finalizers still run.
+        const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: MODELS_NAMESPACE } }, { parent: this, dependsOn: args.kserve.ready });
         const isvcs = new Map<string, pulumi.Resource>();
         for (const m of args.models) {
             isvcs.set(m.name, args.kserve.inferenceService(`${name}-${m.name}`, inferenceService(m), { parent: this, dependsOn: [ns] }));

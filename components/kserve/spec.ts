@@ -6,25 +6,13 @@
 import type { InferenceGraph, InferenceService } from "../addons/crds/kserve";
 import { KOURIER_SERVICE } from "../addons/knative";
 import { GPU_NODE_SELECTOR, GPU_TOLERATIONS } from "../cluster/nodeGroupSpec";
+import { chooseProtocol, type ServingProtocol } from "./runtimes";
 
 export const MODELS_NAMESPACE = "models";
 
-/** KServe built-in runtimes (modelFormat names) and the protocols each serves. */
-export const RUNTIME_PROTOCOLS = {
-    huggingface: ["v1", "v2", "grpc-v2"],
-    sklearn: ["v1", "v2", "grpc-v2"],
-    xgboost: ["v1", "v2", "grpc-v2"],
-    lightgbm: ["v1", "v2", "grpc-v2"],
-    pmml: ["v1", "v2"],
-    onnx: ["v2", "grpc-v2"],
-    triton: ["v2", "grpc-v2"],
-    tensorflow: ["v1", "grpc-v2"],
-} as const;
-export type ModelRuntime = keyof typeof RUNTIME_PROTOCOLS;
-export type Protocol = "v1" | "v2" | "grpc-v2";
-
-/** Container port KServe's model servers use for gRPC; Knative needs it named h2c. */
-export const GRPC_PORT = { huggingface: 8081, sklearn: 8081, xgboost: 8081, lightgbm: 8081, pmml: 8081, onnx: 9000, triton: 9000, tensorflow: 9000 } as const;
+/** A model format some ClusterServingRuntime auto-selects (components/kserve/runtimes.json). */
+export type ModelRuntime = string;
+export type Protocol = ServingProtocol;
 
 export const OIP_GRPC = { service: "inference.GRPCInferenceService", method: "ModelInfer", fullMethod: "inference.GRPCInferenceService/ModelInfer" } as const;
 
@@ -86,10 +74,8 @@ export function modelErrors(m: KServeModelSettings, defaultMode: "Knative" | "St
             errors.push({ field: "scaleMetric", message: `Standard deployment mode scales with an HPA on cpu or memory, not "${m.scaleMetric}"` });
         }
     }
-    const protocols: readonly string[] = RUNTIME_PROTOCOLS[m.runtime];
-    if (!protocols.includes(m.protocol)) {
-        errors.push({ field: "protocol", message: `the ${m.runtime} runtime serves ${protocols.join(", ")}, not ${m.protocol}` });
-    }
+    const choice = chooseProtocol(m.runtime, m.protocol);
+    if ("error" in choice) errors.push({ field: "protocol", message: choice.error });
     if (m.batcher.enabled && m.protocol === "grpc-v2") {
         errors.push({ field: "batcher", message: "the KServe batcher is an HTTP sidecar and cannot batch gRPC; batch a REST model or turn the batcher off" });
     }
@@ -133,6 +119,10 @@ export function graphErrors(g: KServeGraphSettings, models: Pick<KServeModelSett
 /** Knative annotations for what the InferenceService spec has no field for. */
 export function knativeAnnotations(m: KServeModelSettings): Record<string, string> {
     return {
+        // Knative starts every revision at one pod (initial scale 1) even with minReplicas 0:
+        // a scale-to-zero model would hold a pod (and its CPU or GPU) from `pulumi up` until
+        // its first idle window. Start it at zero; KnativeServing allows zero initial scale.
+        ...(m.minReplicas === 0 ? { "autoscaling.knative.dev/initial-scale": "0" } : {}),
         ...(m.autoscalerClass === "hpa" ? { "autoscaling.knative.dev/class": "hpa.autoscaling.knative.dev" } : {}),
         ...(m.scaleDownDelay ? { "autoscaling.knative.dev/scale-down-delay": m.scaleDownDelay } : {}),
         ...(m.scaleToZeroRetention ? { "autoscaling.knative.dev/scale-to-zero-pod-retention-period": m.scaleToZeroRetention } : {}),
@@ -140,6 +130,9 @@ export function knativeAnnotations(m: KServeModelSettings): Record<string, strin
 }
 
 export function inferenceService(m: KServeModelSettings): InferenceService {
+    const choice = chooseProtocol(m.runtime, m.protocol);
+    // Config validation reports this with the key path first; the builder refuses too.
+    if ("error" in choice) throw new Error(`InferenceService ${m.name}: ${choice.error}`);
     const annotations = {
         ...knativeAnnotations(m),
         ...(m.deploymentMode ? { "serving.kserve.io/deploymentMode": m.deploymentMode } : {}),
@@ -166,10 +159,11 @@ export function inferenceService(m: KServeModelSettings): InferenceService {
                 model: {
                     modelFormat: { name: m.runtime },
                     ...(m.storageUri ? { storageUri: m.storageUri } : {}),
-                    // gRPC models answer on h2c only (one port per Knative Service); REST ones speak v1 or v2.
-                    protocolVersion: m.protocol,
+                    // Exactly a protocolVersion the runtime declares (KServe matches it exactly); gRPC
+                    // is served on the runtime's gRPC port exposed as h2c (one port per Knative Service).
+                    protocolVersion: choice.protocolVersion,
                     ...(m.args.length ? { args: m.args } : {}),
-                    ...(m.protocol === "grpc-v2" ? { ports: [{ name: "h2c", containerPort: GRPC_PORT[m.runtime], protocol: "TCP" as const }] } : {}),
+                    ...(choice.grpcPort ? { ports: [{ name: "h2c", containerPort: choice.grpcPort, protocol: "TCP" as const }] } : {}),
                     resources: {
                         requests: { cpu: m.cpuRequest, memory: m.memoryRequest, ...(m.gpu ? { "nvidia.com/gpu": "1" } : {}) },
                         limits: { cpu: m.cpuLimit, memory: m.memoryLimit, ...(m.gpu ? { "nvidia.com/gpu": "1" } : {}) },

@@ -133,7 +133,7 @@ export function serverArgs(v: ServerArgsInput): string[] {
         "--max-num-seqs", String(o.maxConcurrentRequests),
         "--max-num-batched-tokens", String(o.maxBatchPrefillTokens),
         "--gpu-memory-utilization", String(o.gpuMemoryUtilization),
-        "--disable-log-requests",
+        // No request-logging flag: vLLM >= 0.10.2 logs no requests by default; --disable-log-requests is deprecated there and removed later.
     ];
 }
 

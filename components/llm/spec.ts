@@ -60,6 +60,26 @@ function cacheVolume(v: VariantSettings, f: FleetSettings): k8s.types.input.core
     }
 }
 
+/** Download + load + warm-up of a 4B model takes minutes: allow 20 before liveness applies. */
+export const STARTUP_PROBE = { periodSeconds: 10, failureThreshold: 120 } as const;
+/**
+ * Time before the server can even start probing: a GPU node joining from zero
+ * (Cluster Autoscaler, EC2 boot, NVIDIA driver and device plugin) and the
+ * multi-GB image pull. Observed EKS GPU node joins are 4-8 minutes; pulls of
+ * the TGI/vLLM images 2-5 minutes.
+ */
+export const NODE_AND_PULL_ALLOWANCE_SECONDS = 15 * 60;
+
+/**
+ * How long `pulumi up` waits for a variant's Deployment to become available:
+ * the startup probe's whole budget plus node join and image pull. Pulumi's
+ * default (10 minutes) is shorter than the probe alone and would fail a
+ * rollout Kubernetes would still have completed.
+ */
+export function rolloutTimeoutSeconds(): number {
+    return STARTUP_PROBE.periodSeconds * STARTUP_PROBE.failureThreshold + NODE_AND_PULL_ALLOWANCE_SECONDS;
+}
+
 export function variantDeployment(v: VariantSettings, f: FleetSettings, hasToken: boolean): k8s.apps.v1.DeploymentArgs & Meta {
     const labels = variantLabels(v);
     const name = serverName(v.name);
@@ -73,7 +93,8 @@ export function variantDeployment(v: VariantSettings, f: FleetSettings, hasToken
         ...(hasToken ? [{ name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: HF_TOKEN_SECRET, key: "token" } } }] : []),
     ];
     return {
-        metadata: { name, namespace: LLM_NAMESPACE, labels },
+        // The Kubernetes provider's await timeout for this object (create and update).
+        metadata: { name, namespace: LLM_NAMESPACE, labels, annotations: { "pulumi.com/timeoutSeconds": String(rolloutTimeoutSeconds()) } },
         spec: {
             replicas: v.replicas,
             selector: { matchLabels: { [VARIANT_LABEL]: v.name, "app.kubernetes.io/name": name } },
@@ -105,8 +126,7 @@ export function variantDeployment(v: VariantSettings, f: FleetSettings, hasToken
                                 requests: { "nvidia.com/gpu": String(v.gpus), cpu: f.cpuRequest, memory: f.memoryRequest },
                                 limits: { "nvidia.com/gpu": String(v.gpus), memory: f.memoryLimit },
                             },
-                            // Download + load + warm-up of a 4B model takes minutes: allow 20 before liveness applies.
-                            startupProbe: { httpGet: { path: health, port: METRICS_PORT_NAME }, periodSeconds: 10, failureThreshold: 120, timeoutSeconds: 5 },
+                            startupProbe: { httpGet: { path: health, port: METRICS_PORT_NAME }, ...STARTUP_PROBE, timeoutSeconds: 5 },
                             readinessProbe: { httpGet: { path: health, port: METRICS_PORT_NAME }, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 5 },
                             // Generous: a saturated server answers /health late; restarting it would only lose the batch.
                             livenessProbe: { httpGet: { path: health, port: METRICS_PORT_NAME }, periodSeconds: 20, failureThreshold: 6, timeoutSeconds: 10 },

@@ -4,7 +4,7 @@
  * and run in schema.ts, where the add-on settings are known.
  */
 import { z } from "zod";
-import { RUNTIME_PROTOCOLS, type ModelRuntime } from "../../components/kserve/spec";
+import { modelFormats } from "../../components/kserve/runtimes";
 
 const quantity = z.string().regex(/^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti)?$/, "must be a Kubernetes quantity such as 500m, 1, 2Gi");
 const duration = z.string().regex(/^\d+(s|m|h)$/, "must be a duration such as 30s, 5m or 1h");
@@ -12,8 +12,8 @@ const dnsLabel = z.string().regex(/^[a-z]([-a-z0-9]{0,40}[a-z0-9])?$/, "must be 
 
 export const kserveModelSchema = z.strictObject({
     name: dnsLabel,
-    /** A KServe built-in runtime (the InferenceService modelFormat). */
-    runtime: z.enum(Object.keys(RUNTIME_PROTOCOLS) as [ModelRuntime, ...ModelRuntime[]]).default("huggingface"),
+    /** A model format a KServe ClusterServingRuntime serves (the InferenceService modelFormat), e.g. huggingface, sklearn, onnx. */
+    runtime: z.enum(modelFormats() as [string, ...string[]]).default("huggingface"),
     /** s3://, gs://, https:// or hf://org/model. */
     storageUri: z.string().regex(/^(s3|gs|https?|hf|pvc|oci):\/\/\S+$/, "must be a storage URI (s3://, gs://, https://, hf://, pvc://, oci://)").optional(),
     /** Extra server arguments, e.g. --task=sequence_classification. */

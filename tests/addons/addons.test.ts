@@ -206,7 +206,7 @@ describe("Knative", () => {
             "mlserve:addons": { knative: { scaleToZero: false, scaleToZeroGracePeriod: "2m", stableWindow: "30s", domain: "models.example.org", ingressServiceType: "LoadBalancer" } },
         });
         const spec = one(r, "kubernetes:operator.knative.dev/v1beta1:KnativeServing").inputs.spec as Json;
-        expect(spec.config.autoscaler).toEqual({ "enable-scale-to-zero": "false", "scale-to-zero-grace-period": "2m", "stable-window": "30s" });
+        expect(spec.config.autoscaler).toEqual({ "enable-scale-to-zero": "false", "scale-to-zero-grace-period": "2m", "stable-window": "30s", "allow-zero-initial-scale": "true" });
         expect(spec.config.domain).toEqual({ "models.example.org": "" });
         expect(spec.ingress.kourier["service-type"]).toBe("LoadBalancer");
         const d = one(dev, "kubernetes:operator.knative.dev/v1beta1:KnativeServing").inputs.spec as Json;
@@ -226,6 +226,10 @@ describe("KServe", () => {
             kserve: { controller: { deploymentMode: "Knative", gateway: { disableIstioVirtualHost: true, localGateway: { gatewayService: "kourier-internal.knative-serving.svc.cluster.local" } } } },
         });
         expect(release(dev, "kserve-crd").inputs.chart).toBe(CHARTS.kserveCrd.chart);
+    });
+
+    it("sets no metric-aggregation values: they only work with the qpext sidecar, which is not configured", () => {
+        expect(JSON.stringify(release(dev, "kserve").inputs.values)).not.toMatch(/metricsaggregator|enableMetricAggregation|enablePrometheusScraping/);
     });
 
     it("declares typed InferenceServices that wait for the controller and carry the deployment mode", async () => {

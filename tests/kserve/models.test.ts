@@ -34,7 +34,7 @@ describe("validation rejects what Knative and KServe would reject", () => {
         [{ autoscalerClass: "hpa", scaleMetric: "cpu", minReplicas: 0 }, "minReplicas", /HPA autoscaler class cannot scale to zero/],
         [{ deploymentMode: "Standard", scaleMetric: "cpu", minReplicas: 0 }, "minReplicas", /Standard deployment mode .* cannot scale to zero/],
         [{ deploymentMode: "Standard", minReplicas: 1 }, "scaleMetric", /Standard deployment mode scales with an HPA on cpu or memory/],
-        [{ runtime: "triton", protocol: "v1", storageUri: "s3://bucket/model" }, "protocol", /triton runtime serves v2, grpc-v2, not v1/],
+        [{ runtime: "triton", protocol: "v1", storageUri: "s3://bucket/model" }, "protocol", /runtimes for "triton" \(kserve-tritonserver\) serve v2, grpc-v2, not v1/],
         [{ protocol: "grpc-v2", batcher: { enabled: true } }, "batcher", /cannot batch gRPC/],
         [{ containerConcurrency: 4, scaleTarget: 10 }, "scaleTarget", /can never be reached with containerConcurrency 4/],
         [{ runtime: "sklearn", storageUri: undefined }, "storageUri", /loads a model from storageUri/],
@@ -96,12 +96,15 @@ describe("rendered InferenceServices", () => {
         const p = isvc(dev, "sst2").spec.predictor;
         expect(p).toMatchObject({ minReplicas: 0, maxReplicas: 3, scaleMetric: "concurrency", scaleTarget: 10, containerConcurrency: 0 });
         expect(isvc(dev, "sst2").metadata.annotations["serving.kserve.io/deploymentMode"]).toBe("Knative");
+        // Without it Knative starts one pod per model at `pulumi up` even with minReplicas 0.
+        expect(isvc(dev, "sst2").metadata.annotations["autoscaling.knative.dev/initial-scale"]).toBe("0");
         const r = await renderConfig(models({ name: "m", storageUri: uri, scaleDownDelay: "5m", scaleToZeroRetention: "2m", autoscalerClass: "hpa", scaleMetric: "cpu", minReplicas: 1 }));
         expect(isvc(r, "m").metadata.annotations).toMatchObject({
             "autoscaling.knative.dev/scale-down-delay": "5m",
             "autoscaling.knative.dev/scale-to-zero-pod-retention-period": "2m",
             "autoscaling.knative.dev/class": "hpa.autoscaling.knative.dev",
         });
+        expect(isvc(r, "m").metadata.annotations).not.toHaveProperty("autoscaling.knative.dev/initial-scale");
     });
 
     it("the batcher is off by default and rendered from config when on", async () => {
@@ -111,7 +114,7 @@ describe("rendered InferenceServices", () => {
     });
 
     it("gRPC models expose exactly one port, named h2c; REST models none", () => {
-        expect(isvc(dev, "sst2-grpc").spec.predictor.model).toMatchObject({ protocolVersion: "grpc-v2", ports: [{ name: "h2c", containerPort: 8081, protocol: "TCP" }] });
+        expect(isvc(dev, "sst2-grpc").spec.predictor.model).toMatchObject({ protocolVersion: "v2", ports: [{ name: "h2c", containerPort: 8081, protocol: "TCP" }] });
         expect(isvc(dev, "sst2").spec.predictor.model.ports).toBeUndefined();
         expect(isvc(dev, "sst2-v2").spec.predictor.model.protocolVersion).toBe("v2");
     });

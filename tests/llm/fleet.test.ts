@@ -139,6 +139,11 @@ describe("container arguments", () => {
         expect(() => serverArgs({ ...base, engine: "vllm", quantize: "eetq" })).toThrow(/vLLM cannot run/);
     });
 
+    it("vLLM gets no deprecated flag (--disable-log-requests is deprecated in 0.11 and removed later)", () => {
+        const args = serverArgs({ ...base, engine: "vllm" });
+        expect(args.filter((a) => ["--disable-log-requests", "--disable-log-stats"].includes(a))).toEqual([]);
+    });
+
     it("the rendered dev fleet has one server per variant with the right mode", () => {
         const expected: Record<string, string | undefined> = { fp16: undefined, eetq: "eetq", fp8: "fp8", int8: "bitsandbytes", nf4: "bitsandbytes-nf4", fp4: "bitsandbytes-fp4" };
         for (const [variant, mode] of Object.entries(expected)) {

@@ -21,3 +21,36 @@ describe("AWS resources that name the cluster", () => {
         expect(early, "created before the cluster exists").toEqual([]);
     });
 });
+
+describe("waits that match what the controllers need", () => {
+    it("KnativeServing is awaited until Ready, and KServe installs only after it", () => {
+        const serving = one(dev, "kubernetes:operator.knative.dev/v1beta1:KnativeServing");
+        const metadata = serving.inputs.metadata as { annotations?: Record<string, string> };
+        expect(metadata.annotations?.["pulumi.com/waitFor"]).toBe("condition=Ready");
+        const kserve = dev.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && String(r.inputs.chart).endsWith("/kserve-resources"))!;
+        expect(dependsOn(dev, kserve, serving)).toBe(true);
+    });
+
+    it("an LLM Deployment is awaited at least as long as its startup probe allows, plus node join and image pull", () => {
+        const deployments = dev.resources.filter((r) => r.type === "kubernetes:apps/v1:Deployment" && (r.inputs.metadata as { namespace?: string }).namespace === "llm");
+        expect(deployments.length).toBeGreaterThanOrEqual(7);
+        for (const d of deployments) {
+            const spec = d.inputs.spec as { template: { spec: { containers: Array<{ startupProbe: { periodSeconds: number; failureThreshold: number } }> } } };
+            const probe = spec.template.spec.containers[0]!.startupProbe;
+            const timeout = Number((d.inputs.metadata as { annotations?: Record<string, string> }).annotations?.["pulumi.com/timeoutSeconds"]);
+            // Pulumi's default await is 600 s; the probe alone allows 1,200 s, and a GPU node joins in minutes.
+            expect(timeout, d.name).toBeGreaterThanOrEqual(probe.periodSeconds * probe.failureThreshold + 10 * 60);
+        }
+    });
+});
+
+describe("destroy order", () => {
+    it("the models namespace is deleted before KServe and Knative (Kourier), so ingress finalizers are still cleared", () => {
+        const ns = dev.resources.find((r) => r.type === "kubernetes:core/v1:Namespace" && (r.inputs.metadata as { name?: string }).name === "models")!;
+        const serving = one(dev, "kubernetes:operator.knative.dev/v1beta1:KnativeServing");
+        const kserve = dev.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && String(r.inputs.chart).endsWith("/kserve-resources"))!;
+        // Pulumi deletes dependents first: a namespace that depends on them goes before them.
+        expect(dependsOn(dev, ns, serving)).toBe(true);
+        expect(dependsOn(dev, ns, kserve)).toBe(true);
+    });
+});

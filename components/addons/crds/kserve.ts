@@ -10,7 +10,7 @@ export interface ModelSpec {
     modelFormat: { name: string; version?: string };
     runtime?: string;
     storageUri?: string;
-    protocolVersion?: "v1" | "v2" | "grpc-v2";
+    protocolVersion?: "v1" | "v2" | "grpc-v1" | "grpc-v2";
     args?: string[];
     env?: Array<{ name: string; value: string }>;
     resources?: ResourceRequirements;
