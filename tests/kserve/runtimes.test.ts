@@ -77,7 +77,7 @@ describe("serving runtimes", () => {
     it("the gRPC model is protocolVersion v2 with the Python server's gRPC port as h2c (huggingfaceserver declares no grpc-v2)", () => {
         const hf = runtimes.find((r) => r.metadata.name === "kserve-huggingfaceserver")!;
         expect(hf.spec.protocolVersions).not.toContain("grpc-v2");
-        const grpc = ofType(dev, "kubernetes:serving.kserve.io/v1beta1:InferenceService").find((r) => r.inputs.metadata.name === "sst2-grpc")!.inputs as Json;
+        const grpc = ofType(dev, "kubernetes:serving.kserve.io/v1beta1:InferenceService").find((r) => (r.inputs as Json).metadata.name === "sst2-grpc")!.inputs as Json;
         expect(grpc.spec.predictor.model.protocolVersion).toBe("v2");
         expect(grpc.spec.predictor.model.ports).toEqual([{ name: "h2c", containerPort: 8081, protocol: "TCP" }]);
     });
