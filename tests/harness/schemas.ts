@@ -57,37 +57,64 @@ export function strictify(schema: unknown): unknown {
     return s;
 }
 
+type CrdObject = { kind?: string; spec?: { group: string; names: { kind: string }; versions: Array<{ name: string; schema?: { openAPIV3Schema?: unknown } }> } } | null;
+
 export class CrdValidator {
+    private readonly ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+    /** Schemas by `group/version/Kind`; compiled on first use (the Prometheus and KServe CRDs are large). */
+    private readonly schemas = new Map<string, unknown>();
     private readonly validators = new Map<string, ValidateFunction>();
 
-    constructor(dir: string) {
-        const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
-        const files = fs.readdirSync(dir, { recursive: true }).map(String).filter((f) => /\.ya?ml$/.test(f));
-        for (const file of files) {
-            for (const doc of parseAllDocuments(fs.readFileSync(path.join(dir, file), "utf8"))) {
-                const crd = doc.toJS() as { kind?: string; spec?: { group: string; names: { kind: string }; versions: Array<{ name: string; schema?: { openAPIV3Schema?: unknown } }> } } | null;
-                if (crd?.kind !== "CustomResourceDefinition" || !crd.spec) continue;
-                for (const v of crd.spec.versions) {
-                    if (!v.schema?.openAPIV3Schema) continue;
-                    this.validators.set(`${crd.spec.group}/${v.name}/${crd.spec.names.kind}`, ajv.compile(strictify(v.schema.openAPIV3Schema) as object));
-                }
+    /** CRDs from a folder of YAML files (`dir`), plus CRD objects already parsed (e.g. rendered by Helm charts). */
+    constructor(dir?: string, crds: readonly unknown[] = []) {
+        if (dir) {
+            const files = fs.readdirSync(dir, { recursive: true }).map(String).filter((f) => /\.ya?ml$/.test(f));
+            for (const file of files) {
+                for (const doc of parseAllDocuments(fs.readFileSync(path.join(dir, file), "utf8"))) this.add(doc.toJS() as CrdObject);
             }
+        }
+        for (const crd of crds) this.add(crd as CrdObject);
+    }
+
+    /** Register a CustomResourceDefinition; anything else is ignored. A later CRD for the same kind wins. */
+    add(crd: CrdObject): void {
+        if (crd?.kind !== "CustomResourceDefinition" || !crd.spec) return;
+        for (const v of crd.spec.versions) {
+            if (!v.schema?.openAPIV3Schema) continue;
+            const key = `${crd.spec.group}/${v.name}/${crd.spec.names.kind}`;
+            this.schemas.set(key, v.schema.openAPIV3Schema);
+            this.validators.delete(key);
         }
     }
 
     get kinds(): string[] {
-        return [...this.validators.keys()];
+        return [...this.schemas.keys()];
     }
 
     handles(obj: K8sObject): boolean {
-        return this.validators.has(`${String(obj.apiVersion)}/${String(obj.kind)}`);
+        return this.schemas.has(`${String(obj.apiVersion)}/${String(obj.kind)}`);
+    }
+
+    private validatorFor(key: string): ValidateFunction | undefined {
+        let v = this.validators.get(key);
+        const schema = this.schemas.get(key);
+        if (!v && schema) {
+            v = this.ajv.compile(strictify(schema) as object);
+            this.validators.set(key, v);
+        }
+        return v;
     }
 
     /** Error text, or undefined when valid. */
     validate(obj: K8sObject): string | undefined {
-        const validate = this.validators.get(`${String(obj.apiVersion)}/${String(obj.kind)}`);
+        const validate = this.validatorFor(`${String(obj.apiVersion)}/${String(obj.kind)}`);
         if (!validate) return `no CRD for ${String(obj.apiVersion)} ${String(obj.kind)} in ${CRD_DIR}`;
         if (validate(obj)) return undefined;
         return (validate.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message ?? ""}${e.params && "additionalProperty" in e.params ? ` (${String(e.params.additionalProperty)})` : ""}`).join("; ");
     }
+}
+
+/** Validate one object: strictly against its CRD when `crds` has one, else with kubernetes-models. Error text or undefined. */
+export async function validateObject(obj: K8sObject, crds: CrdValidator): Promise<string | undefined> {
+    return crds.handles(obj) ? crds.validate(obj) : validateBuiltin(obj);
 }
