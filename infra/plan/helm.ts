@@ -30,13 +30,13 @@ export class HelmNotFoundError extends Error {
  * puts it). Go's default GOPATH is ~/go; the home folder comes from the user
  * database too, so a caller that overrides HOME still finds it.
  */
-export function findHelm(env: NodeJS.ProcessEnv = process.env): string {
+export function findHelm(env: NodeJS.ProcessEnv = process.env, home: string = os.userInfo().homedir): string {
     const candidates = (env.PATH ?? "").split(path.delimiter).filter(Boolean).map((d) => path.join(d, "helm"));
     if (env.GOBIN) candidates.push(path.join(env.GOBIN, "helm"));
     for (const gopath of [env.GOPATH, goEnvGopath(env)].filter(Boolean) as string[]) {
         for (const p of gopath.split(path.delimiter)) candidates.push(path.join(p, "bin", "helm"));
     }
-    candidates.push(path.join(os.userInfo().homedir, "go", "bin", "helm"));
+    candidates.push(path.join(home, "go", "bin", "helm"));
     const found = candidates.find((c) => {
         try {
             fs.accessSync(c, fs.constants.X_OK);

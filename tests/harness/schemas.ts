@@ -57,10 +57,20 @@ export function strictify(schema: unknown): unknown {
     return s;
 }
 
+/**
+ * The API server evaluates CRD patterns with Go's regexp; some CRDs (the
+ * Prometheus operator's) use its inline flag `(?i)`, which JavaScript spells as
+ * a flag. Other patterns are the same in both.
+ */
+const goRegExp = Object.assign(
+    (pattern: string, flags: string) => (pattern.includes("(?i)") ? new RegExp(pattern.replaceAll("(?i)", ""), `${flags}i`) : new RegExp(pattern, flags)),
+    { code: "goRegExp" },
+);
+
 type CrdObject = { kind?: string; spec?: { group: string; names: { kind: string }; versions: Array<{ name: string; schema?: { openAPIV3Schema?: unknown } }> } } | null;
 
 export class CrdValidator {
-    private readonly ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+    private readonly ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, code: { regExp: goRegExp } });
     /** Schemas by `group/version/Kind`; compiled on first use (the Prometheus and KServe CRDs are large). */
     private readonly schemas = new Map<string, unknown>();
     private readonly validators = new Map<string, ValidateFunction>();
