@@ -1,0 +1,31 @@
+import copy
+
+import pytest
+import torch
+
+import tiny
+
+# Two threads at most: CI shares two cores with other work; determinism over speed.
+torch.set_num_threads(1)
+torch.use_deterministic_algorithms(True)
+
+
+@pytest.fixture(scope="session")
+def tok():
+    return tiny.tokenizer()
+
+
+@pytest.fixture(scope="session")
+def data():
+    return {"train": tiny.sentences(800, seed=1), "eval": tiny.sentences(200, seed=2)}
+
+
+@pytest.fixture(scope="session")
+def _teacher(tok, data):
+    return tiny.train_on_labels(tiny.distilbert(seed=0), tok, data["train"], steps=150, seed=0)
+
+
+@pytest.fixture
+def teacher(_teacher):
+    """The trained tiny teacher; a copy, so a test may change it."""
+    return copy.deepcopy(_teacher)
