@@ -78,6 +78,7 @@ export function buildPlatform(config: StackConfig): PlatformOutputs {
             adminRoleArns: cfg.cluster.adminRoleArns,
             systemNodes: cfg.systemNodes,
             gpuNodes: cfg.gpuNodes,
+            nodeAutoscaler: cfg.addons.clusterAutoscaler.enabled,
         },
         { providers: { aws: awsProvider } },
     );
@@ -89,7 +90,11 @@ export function buildPlatform(config: StackConfig): PlatformOutputs {
         : undefined;
     const addons = new PlatformAddons(
         `${clusterName}-addons`,
-        { ...cfg.addons, clusterName: cluster.name, sqsQueueArns: asyncStorage ? [asyncStorage.queueArn] : undefined },
+        {
+            ...cfg.addons,
+            cluster: { name: cluster.name, plainName: clusterName, region: cfg.region, nodeGroupArns: [cluster.systemNodeGroup.arn, cluster.gpuNodeGroup.arn] },
+            sqsQueueArns: asyncStorage ? [asyncStorage.queueArn] : undefined,
+        },
         { providers },
     );
 

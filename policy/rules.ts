@@ -5,6 +5,8 @@
  * inventory. A rule returns the violations it finds (empty = pass).
  */
 
+import { isScopedWithoutArn, type PolicyDocument } from "../components/cluster/iam";
+
 export interface PolicyInput {
     type: string;
     name: string;
@@ -103,7 +105,7 @@ export function isWildcardResource(arn: string): boolean {
     return !(s3Object && s3Object[2]!.endsWith("/"));
 }
 
-function statements(policy: unknown): Array<{ Effect?: string; Resource?: unknown; Action?: unknown }> {
+function statements(policy: unknown): Array<{ Effect?: string; Resource?: unknown; Action?: unknown; Condition?: unknown }> {
     const doc = objectProp(policy);
     const st = doc?.Statement;
     return Array.isArray(st) ? st : st ? [st as never] : [];
@@ -164,11 +166,12 @@ export const RULES: Rule[] = [
     },
     {
         name: "no-iam-wildcard-resources",
-        description: "IAM policies name their resources; no `*`",
+        description: "IAM policies name their resources; `*` only for actions AWS cannot scope, or under an exact resource-tag condition",
         resource: (r) => {
             if (!["aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy", "aws:iam/userPolicy:UserPolicy", "aws:sns/topicPolicy:TopicPolicy", "aws:sqs/queuePolicy:QueuePolicy", "aws:s3/bucketPolicy:BucketPolicy"].includes(r.type)) return [];
             return statements(r.props.policy)
                 .filter((s) => s.Effect !== "Deny" && [s.Resource].flat().some((x) => typeof x === "string" && isWildcardResource(x)))
+                .filter((s) => !isScopedWithoutArn({ Action: (s.Action ?? []) as string | string[], Condition: s.Condition as PolicyDocument["Statement"][number]["Condition"] }))
                 .map((s) => `${r.type} ${r.name} allows ${JSON.stringify(s.Action)} on ${JSON.stringify(s.Resource)}`);
         },
     },

@@ -3,10 +3,11 @@
  * (a plan-time error naming the keys) and the PlatformAddons component (which
  * refuses to build a broken set) read these requirements.
  */
-export const ADDON_NAMES = ["metricsServer", "certManager", "keda", "knative", "kserve", "observability"] as const;
+export const ADDON_NAMES = ["clusterAutoscaler", "metricsServer", "certManager", "keda", "knative", "kserve", "observability"] as const;
 export type AddonName = (typeof ADDON_NAMES)[number];
 
 export const ADDON_TITLES: Record<AddonName, string> = {
+    clusterAutoscaler: "Cluster Autoscaler",
     metricsServer: "metrics-server",
     certManager: "cert-manager",
     keda: "KEDA",

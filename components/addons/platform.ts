@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Addon } from "./addon";
 import { ADDON_NAMES, describeMissing, installOrder, missingDependencies, requirementsOf, type AddonName } from "./catalog";
 import { CertManager } from "./certManager";
+import { ClusterAutoscaler } from "./clusterAutoscaler";
 import { Keda } from "./keda";
 import { Knative, type KnativeSettings } from "./knative";
 import { KServe, type KServeDeploymentMode } from "./kserve";
@@ -9,14 +10,15 @@ import { MetricsServer } from "./metricsServer";
 import { Observability, type ObservabilitySettings } from "./observability";
 
 export interface PlatformAddonsArgs {
+    clusterAutoscaler: { enabled: boolean };
     metricsServer: { enabled: boolean };
     certManager: { enabled: boolean };
     keda: { enabled: boolean };
     knative: { enabled: boolean } & KnativeSettings;
     kserve: { enabled: boolean; deploymentMode: KServeDeploymentMode };
     observability: { enabled: boolean } & ObservabilitySettings;
-    /** EKS cluster name (KEDA's Pod Identity association). */
-    clusterName: pulumi.Input<string>;
+    /** The cluster the add-ons run in: its name as an output (Pod Identity associations wait for it), plain name, region, node groups. */
+    cluster: { name: pulumi.Input<string>; plainName: string; region: string; nodeGroupArns: pulumi.Input<string>[] };
     /** SQS queues KEDA may read (from the async inference area). */
     sqsQueueArns?: pulumi.Input<pulumi.Input<string>[]>;
     /** Resources every add-on waits for (the cluster's nodes and CoreDNS). */
@@ -71,12 +73,18 @@ export class PlatformAddons extends pulumi.ComponentResource {
 
     private create(addon: AddonName, name: string, args: PlatformAddonsArgs, waitFor: pulumi.Resource[], opts: pulumi.ComponentResourceOptions): Addon {
         switch (addon) {
+            case "clusterAutoscaler":
+                return new ClusterAutoscaler(
+                    name,
+                    { settings: { clusterName: args.cluster.plainName, region: args.cluster.region }, clusterNameOutput: args.cluster.name, nodeGroupArns: args.cluster.nodeGroupArns, waitFor },
+                    opts,
+                );
             case "metricsServer":
                 return new MetricsServer(name, { waitFor }, opts);
             case "certManager":
                 return new CertManager(name, { waitFor }, opts);
             case "keda":
-                return new Keda(name, { clusterName: args.clusterName, sqsQueueArns: args.sqsQueueArns, waitFor }, opts);
+                return new Keda(name, { clusterName: args.cluster.name, sqsQueueArns: args.sqsQueueArns, waitFor }, opts);
             case "knative":
                 return new Knative(name, { settings: args.knative, waitFor }, opts);
             case "kserve":

@@ -38,6 +38,8 @@ export interface ClusterArgs {
     adminRoleArns?: string[];
     systemNodes: NodeGroupSizing;
     gpuNodes: NodeGroupSizing;
+    /** Cluster Autoscaler manages both groups' desired size. Default false. */
+    nodeAutoscaler?: boolean;
 }
 
 /**
@@ -175,6 +177,7 @@ export class Cluster extends pulumi.ComponentResource {
             clusterName: this.name,
             clusterNameForTags: args.clusterName,
             subnetIds: vpc.privateSubnetIds,
+            autoscaled: args.nodeAutoscaler ?? false,
             waitFor: [cluster, ...beforeNodes],
         };
         this.systemNodeGroup = new NodeGroup(

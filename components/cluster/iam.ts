@@ -3,6 +3,7 @@
 export interface PolicyDocument {
     Version: "2012-10-17";
     Statement: Array<{
+        Sid?: string;
         Effect: "Allow" | "Deny";
         Principal?: Record<string, string | string[]>;
         Action: string | string[];
@@ -36,3 +37,33 @@ export const NODE_ROLE_MANAGED_POLICIES = {
 } as const;
 
 export const CLUSTER_ADMIN_ACCESS_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+
+/**
+ * Read-only actions for which AWS offers no resource-level permissions: they
+ * can only be granted on "*". The policy pack accepts "*" for exactly these.
+ */
+export const ACTIONS_WITHOUT_RESOURCE_SCOPE = [
+    "autoscaling:DescribeAutoScalingGroups",
+    "autoscaling:DescribeAutoScalingInstances",
+    "autoscaling:DescribeLaunchConfigurations",
+    "autoscaling:DescribeScalingActivities",
+    "autoscaling:DescribeTags",
+    "ec2:DescribeImages",
+    "ec2:DescribeInstanceTypes",
+    "ec2:DescribeLaunchTemplateVersions",
+    "ec2:GetInstanceTypesFromInstanceRequirements",
+] as const;
+
+type Statement = PolicyDocument["Statement"][number];
+
+/**
+ * A statement whose "*" resource is still scoped: every action is one that
+ * admits no resource scope, or an exact-match condition on a resource tag
+ * (aws:ResourceTag/<key>) limits it to tagged resources.
+ */
+export function isScopedWithoutArn(st: Pick<Statement, "Action" | "Condition">): boolean {
+    const actions = [st.Action].flat();
+    if (actions.length > 0 && actions.every((a) => (ACTIONS_WITHOUT_RESOURCE_SCOPE as readonly string[]).includes(a))) return true;
+    const equals = st.Condition?.StringEquals ?? {};
+    return Object.entries(equals).some(([key, value]) => key.startsWith("aws:ResourceTag/") && typeof value === "string" && !value.includes("*"));
+}

@@ -13,6 +13,8 @@ export interface NodeGroupArgs {
     /** Private subnets the nodes launch in. */
     subnetIds: pulumi.Input<string>[];
     sizing: NodeGroupSizing;
+    /** Cluster Autoscaler owns the desired size: `pulumi up` sets it at creation and leaves it alone after. */
+    autoscaled: boolean;
     /**
      * Resources that must exist before nodes launch (the CNI and kube-proxy add-ons).
      * A component's own `dependsOn` does not reach its children, so it is passed here.
@@ -27,6 +29,7 @@ export interface NodeGroupArgs {
  */
 export class NodeGroup extends pulumi.ComponentResource {
     readonly nodeGroupName: pulumi.Output<string>;
+    readonly arn: pulumi.Output<string>;
     readonly roleArn: pulumi.Output<string>;
     readonly asgName: pulumi.Output<string>;
 
@@ -57,7 +60,12 @@ export class NodeGroup extends pulumi.ComponentResource {
                 tags: spec.autoscalerTags,
             },
             // Policies must be attached before nodes try to join, and stay until they have left.
-            { ...child, dependsOn: [...attachments, ...(args.waitFor ?? [])] },
+            {
+                ...child,
+                dependsOn: [...attachments, ...(args.waitFor ?? [])],
+                // Otherwise every `pulumi up` would reset the size the autoscaler chose (and kill nodes in use).
+                ignoreChanges: args.autoscaled ? ["scalingConfig.desiredSize"] : [],
+            },
         );
 
         this.asgName = nodeGroup.resources.apply((r) => r[0]?.autoscalingGroups?.[0]?.name ?? "");
@@ -70,6 +78,7 @@ export class NodeGroup extends pulumi.ComponentResource {
         }
 
         this.nodeGroupName = nodeGroup.nodeGroupName;
+        this.arn = nodeGroup.arn;
         this.roleArn = role.arn;
         this.registerOutputs({ nodeGroupName: this.nodeGroupName, roleArn: this.roleArn, asgName: this.asgName });
     }

@@ -25,6 +25,8 @@ export interface NodeGroupSizing {
     maxSize: number;
     diskSizeGiB: number;
     labels: Record<string, string>;
+    /** How long Cluster Autoscaler waits before removing a node nothing needs (this group only); unset = its global default. */
+    scaleDownIdleAfter?: string;
 }
 
 export interface NodeGroupSpec {
@@ -60,6 +62,10 @@ export function buildNodeGroupSpec(pool: NodePool, clusterName: string, sizing: 
         "k8s.io/cluster-autoscaler/node-template/resources/ephemeral-storage": `${sizing.diskSizeGiB}Gi`,
     };
     for (const [k, v] of Object.entries(labels)) autoscalerTags[`k8s.io/cluster-autoscaler/node-template/label/${k}`] = v;
+    if (sizing.scaleDownIdleAfter) {
+        // Per-group override of --scale-down-unneeded-time (Cluster Autoscaler's AWS provider reads it from the ASG).
+        autoscalerTags["k8s.io/cluster-autoscaler/node-template/autoscaling-options/scaledownunneededtime"] = sizing.scaleDownIdleAfter;
+    }
     if (gpu) {
         autoscalerTags[`k8s.io/cluster-autoscaler/node-template/taint/${GPU_TAINT.key}`] = `${GPU_TAINT.value}:${GPU_TAINT.effect}`;
         autoscalerTags["k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu"] = String(gpu.gpus);

@@ -21,6 +21,8 @@ const enabled = { enabled: z.boolean().default(true) };
 
 export const addonsSchema = z
     .strictObject({
+        /** Adds nodes for pending pods and removes idle ones (the GPU node when every variant is parked). */
+        clusterAutoscaler: z.strictObject({ ...enabled }).prefault({}),
         metricsServer: z.strictObject({ ...enabled }).prefault({}),
         certManager: z.strictObject({ ...enabled }).prefault({}),
         keda: z.strictObject({ ...enabled }).prefault({}),

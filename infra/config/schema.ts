@@ -153,6 +153,8 @@ export const systemNodesSchema = strictObject({
 
 export const gpuNodesSchema = strictObject({
     ...nodeGroupShape({ instanceType: "g5.4xlarge", minSize: 0, desiredSize: 1, maxSize: 2, diskSizeGiB: 200 }),
+    /** With Cluster Autoscaler: remove a GPU node this long after its last GPU pod left (GPUs bill by the second). */
+    scaleDownIdleAfter: z.string().regex(/^([1-9]\d?m|[1-9]h)$/, "must be minutes or hours such as 10m, 30m or 1h (1m to 9h)").default("10m"),
 })
     .superRefine((v, ctx) => {
         sizeOrder(v, ctx);

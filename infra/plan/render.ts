@@ -26,6 +26,8 @@ export interface RecordedResource {
     dependencies: string[];
     /** URN of the explicit provider it uses; the engine also waits for (and deletes before) it. */
     provider?: string;
+    /** Input paths `pulumi up` leaves alone after creation (the `ignoreChanges` option). */
+    ignoreChanges: string[];
     /** Inputs as registered, secrets replaced by REDACTED. */
     inputs: Record<string, unknown>;
     /** Inputs plus the mocks' fake outputs (IDs, auto-names), secrets replaced by REDACTED. */
@@ -78,6 +80,7 @@ interface RegisterRequest {
     getRemote(): boolean;
     getDependenciesList(): string[];
     getProvider(): string;
+    getIgnorechangesList(): string[];
     getObject(): unknown;
 }
 interface RegisterResponse {
@@ -105,6 +108,7 @@ function installRecorder(into: RecordedResource[]): void {
                     dependencies: [...new Set(req.getDependenciesList())],
                     // A provider reference is "<urn>::<id>".
                     provider: req.getProvider() ? req.getProvider().split("::").slice(0, -1).join("::") : undefined,
+                    ignoreChanges: req.getIgnorechangesList(),
                     inputs: redact(deserialize(req.getObject())) as Record<string, unknown>,
                     state: redact(deserialize(resp.getObject())) as Record<string, unknown>,
                 });

@@ -4,7 +4,7 @@ import { EC2_HOURLY_USD, SERVICE_PRICES } from "../../infra/cost/prices";
 import type { RecordedResource } from "../../infra/plan/render";
 
 function res(type: string, name: string, inputs: Record<string, unknown> = {}): RecordedResource {
-    return { urn: `urn:${type}::${name}`, type, name, custom: true, remote: false, dependencies: [], inputs, state: inputs };
+    return { urn: `urn:${type}::${name}`, type, name, custom: true, remote: false, dependencies: [], ignoreChanges: [], inputs, state: inputs };
 }
 
 describe("estimateCost", () => {

@@ -76,6 +76,18 @@ describe("each rule passes a good resource and reports a bad one", () => {
         expect(check("no-iam-wildcard-resources", [policy(["arn:aws:s3:::*/results/*"])])).toHaveLength(1);
     });
 
+    it("no-iam-wildcard-resources: * only for actions AWS cannot scope, or under an exact resource-tag condition", () => {
+        const policy = (st: Record<string, unknown>) => res("aws:iam/rolePolicy:RolePolicy", { policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Resource: "*", ...st }] }) });
+        expect(check("no-iam-wildcard-resources", [policy({ Action: ["autoscaling:DescribeAutoScalingGroups", "ec2:DescribeInstanceTypes"] })])).toEqual([]);
+        // One scopable action among them makes the whole statement a wildcard grant.
+        expect(check("no-iam-wildcard-resources", [policy({ Action: ["autoscaling:DescribeAutoScalingGroups", "autoscaling:SetDesiredCapacity"] })])).toHaveLength(1);
+        const tagged = (value: string) => ({ Action: ["autoscaling:SetDesiredCapacity"], Condition: { StringEquals: { "aws:ResourceTag/k8s.io/cluster-autoscaler/c": value } } });
+        expect(check("no-iam-wildcard-resources", [policy(tagged("owned"))])).toEqual([]);
+        expect(check("no-iam-wildcard-resources", [policy(tagged("*"))])).toHaveLength(1);
+        expect(check("no-iam-wildcard-resources", [policy({ Action: ["autoscaling:SetDesiredCapacity"], Condition: { StringLike: { "aws:ResourceTag/team": "ml*" } } })])).toHaveLength(1);
+        expect(check("no-iam-wildcard-resources", [policy({ Action: ["autoscaling:SetDesiredCapacity"], Condition: { StringEquals: { "aws:RequestedRegion": "us-east-1" } } })])).toHaveLength(1);
+    });
+
     it("encrypted-queues", () => {
         expect(check("encrypted-queues", [res("aws:sqs/queue:Queue", { sqsManagedSseEnabled: true })])).toEqual([]);
         expect(check("encrypted-queues", [res("aws:sqs/queue:Queue", { kmsMasterKeyId: "alias/x" })])).toEqual([]);
