@@ -9,32 +9,43 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import torch
-from safetensors.torch import load_file
+from safetensors.torch import load_file, save_file
 from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
-from .prune import PRUNED_HEADS_KEY, pruned_heads_record, shrink_to_record
+from .prune import PRUNED_HEADS_KEY, pruned_heads_record, shrink_to_record, zero_padded
 from .quantize import is_int8, quantize_int8
 
 META_FILE = "mlserve_optimize.json"
 INT8_FILE = "model_int8.pt"
+# Head-pruned weights at their real (narrower) shapes; model.safetensors holds them zero-padded.
+COMPACT_FILE = "model_heads_pruned.safetensors"
 METRICS_FILE = "metrics.json"
 
 
 def save_variant(out_dir: str | Path, name: str, steps: list[str], float_model, tokenizer,
                  int8_model=None) -> dict:
     """save_pretrained (config.json + model.safetensors) and the tokenizer, so the directory is
-    a Hugging Face model dir; int8 variants add the quantized state dict (model_int8.pt).
+    a Hugging Face model dir that KServe's runtime loads and predicts right with. Head-pruned
+    variants keep their compact weights in model_heads_pruned.safetensors (model.safetensors
+    is zero-padded to full width), int8 variants their quantized state dict in model_int8.pt.
     Writes mlserve_optimize.json (how to load it) and returns it."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    float_model.to("cpu").save_pretrained(out)
+    float_model.to("cpu")
+    heads = bool(pruned_heads_record(float_model))
+    if heads:
+        zero_padded(float_model).save_pretrained(out)
+        save_file({k: v.contiguous() for k, v in float_model.state_dict().items()}, out / COMPACT_FILE)
+    else:
+        float_model.save_pretrained(out)
     tokenizer.save_pretrained(out)
     if int8_model is not None:
         torch.save(int8_model.state_dict(), out / INT8_FILE)
-    heads = bool(pruned_heads_record(float_model))
     if heads:
-        runtime = ("cannot load: attention layers are narrower than the config says; "
-                   "load with mlserve_optimize.artifacts.load_model")
+        runtime = ("loads model.safetensors (pruned heads as zeros): same predictions, full size and "
+                   "latency; the measured compact model needs mlserve_optimize.artifacts.load_model")
+        if int8_model is not None:
+            runtime += " (and so does int8)"
     elif int8_model is not None:
         runtime = ("loads the float weights (model.safetensors) and serves them in float; "
                    "the int8 model needs mlserve_optimize.artifacts.load_model")
@@ -61,10 +72,10 @@ def load_model(model_dir: str | Path):
     d = Path(model_dir)
     meta = json.loads((d / META_FILE).read_text()) if (d / META_FILE).exists() else {}
     config = AutoConfig.from_pretrained(d)
-    if getattr(config, PRUNED_HEADS_KEY, None):
+    if getattr(config, PRUNED_HEADS_KEY, None) and (d / COMPACT_FILE).exists():
         model = AutoModelForSequenceClassification.from_config(config)
         shrink_to_record(model)
-        model.load_state_dict(load_file(d / "model.safetensors"), strict=True)
+        model.load_state_dict(load_file(d / COMPACT_FILE), strict=True)
     else:
         model = AutoModelForSequenceClassification.from_pretrained(d, dtype=torch.float32)
     model.eval()

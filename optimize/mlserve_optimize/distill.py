@@ -70,7 +70,7 @@ def train(student, tokenizer, examples: Sequence[Example], teacher_logits: torch
                 with torch.no_grad():
                     for lin, mask in keep_zero:
                         lin.weight.mul_(mask)
-            losses.append(float(loss))
+            losses.append(float(loss.detach()))
             if len(losses) >= steps:
                 break
         epoch += 1

@@ -2,6 +2,7 @@
 unstructured magnitude pruning (weights set to zero, shapes unchanged)."""
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 
 import torch
@@ -194,3 +195,41 @@ def sparsity(model) -> float:
 def zero_masks(model) -> list[tuple[nn.Linear, torch.Tensor]]:
     """Where encoder weights are zero now, so fine-tuning can keep them zero."""
     return [(lin, lin.weight.detach() != 0) for lin in encoder_linears(model)]
+
+
+def zero_padded(model):
+    """A copy with every pruned head put back as zeros (its Q/K/V rows, biases and output
+    columns): the full-width shapes stock transformers builds, and the same outputs, since a
+    zero head contributes nothing. Stock loaders given the compact checkpoint would instead
+    re-initialise the narrower layers at random (transformers 5.x only warns)."""
+    padded = copy.deepcopy(model)
+    n = arch.num_heads_config(model)
+    dh = arch.head_size(model)
+    for lay, kept in zip(arch.layers(padded), remaining_heads(model)):
+        if len(kept) == n:
+            continue
+        idx = torch.cat([torch.arange(h * dh, (h + 1) * dh) for h in kept])
+        for which in ("query", "key", "value"):
+            old = lay.get(which)
+            new = nn.Linear(old.in_features, n * dh, bias=old.bias is not None)
+            with torch.no_grad():
+                new.weight.zero_()
+                new.weight[idx] = old.weight
+                if old.bias is not None:
+                    new.bias.zero_()
+                    new.bias[idx] = old.bias
+            lay.set(which, new)
+        old = lay.get("output")
+        new = nn.Linear(n * dh, old.out_features, bias=old.bias is not None)
+        with torch.no_grad():
+            new.weight.zero_()
+            new.weight[:, idx] = old.weight
+            if old.bias is not None:
+                new.bias.copy_(old.bias)
+        lay.set("output", new)
+        for attr in ("n_heads", "num_attention_heads"):
+            if hasattr(lay.attention, attr):
+                setattr(lay.attention, attr, n)
+        if hasattr(lay.attention, "all_head_size"):
+            lay.attention.all_head_size = n * dh
+    return padded
