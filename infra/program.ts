@@ -143,6 +143,7 @@ export function buildPlatform(config: StackConfig): PlatformOutputs {
         `${clusterName}-guardrails`,
         {
             stack: cfg.stack,
+            region: cfg.region,
             clusterName,
             clusterNameOutput: cluster.name,
             kubernetesVersion: cfg.cluster.kubernetesVersion,

@@ -6,6 +6,8 @@ import { CONTAINER_INSIGHTS_ADDON, type KubernetesVersion } from "../versions";
 export interface GuardrailsArgs {
     /** Stack name: the budget counts costs tagged mlserve:stack=<stack>. */
     stack: string;
+    /** Region of the alarms (their ARNs appear in the topic policy). */
+    region: string;
     /** Plain cluster name: metric dimensions and alarm text. */
     clusterName: string;
     /** The cluster name as an output of the cluster, so the Container Insights add-on waits for it. */
@@ -19,12 +21,66 @@ export interface GuardrailsArgs {
     waitFor?: pulumi.Resource[];
 }
 
-/** Who may publish to the alert topic: AWS Budgets and CloudWatch alarms, this topic only. */
-export function alertTopicPolicy(topicArn: string): PolicyDocument {
+/** Services that publish alerts to the topic. */
+const ALERT_PUBLISHERS = {
+    cloudwatch: "cloudwatch.amazonaws.com",
+    budgets: "budgets.amazonaws.com",
+} as const;
+
+export interface AlertTopicContext {
+    topicArn: string;
+    accountId: string;
+    region: string;
+}
+
+/**
+ * Who may publish to the alert topic: this account's CloudWatch alarms and
+ * Budgets, this topic only (the source conditions stop another account's
+ * alarm or budget from using the topic as a confused deputy).
+ */
+export function alertTopicPolicy(c: AlertTopicContext): PolicyDocument {
+    const account = { StringEquals: { "aws:SourceAccount": c.accountId } };
     return {
         Version: "2012-10-17",
         Statement: [
-            { Effect: "Allow", Principal: { Service: ["budgets.amazonaws.com", "cloudwatch.amazonaws.com"] }, Action: "sns:Publish", Resource: topicArn },
+            {
+                Sid: "AlarmsPublish",
+                Effect: "Allow",
+                Principal: { Service: ALERT_PUBLISHERS.cloudwatch },
+                Action: "sns:Publish",
+                Resource: c.topicArn,
+                Condition: { ...account, ArnLike: { "aws:SourceArn": `arn:aws:cloudwatch:${c.region}:${c.accountId}:alarm:*` } },
+            },
+            {
+                Sid: "BudgetsPublish",
+                Effect: "Allow",
+                Principal: { Service: ALERT_PUBLISHERS.budgets },
+                Action: "sns:Publish",
+                Resource: c.topicArn,
+                Condition: { ...account, ArnLike: { "aws:SourceArn": `arn:aws:budgets::${c.accountId}:*` } },
+            },
+        ],
+    };
+}
+
+/**
+ * Key policy of the topic's customer-managed key. CloudWatch alarms and Budgets
+ * must encrypt what they publish, which the AWS-managed SNS key never allows
+ * them to do; the account root keeps administering the key.
+ */
+export function alertKeyPolicy(accountId: string): PolicyDocument {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            { Sid: "AccountAdministers", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${accountId}:root` }, Action: "kms:*", Resource: "*" },
+            {
+                Sid: "AlertPublishersEncrypt",
+                Effect: "Allow",
+                Principal: { Service: [ALERT_PUBLISHERS.cloudwatch, ALERT_PUBLISHERS.budgets] },
+                Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+                Resource: "*",
+                Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+            },
         ],
     };
 }
@@ -59,8 +115,23 @@ export class Guardrails extends pulumi.ComponentResource {
     constructor(name: string, args: GuardrailsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlserve:lifecycle:Guardrails", name, {}, opts);
         const child = { parent: this };
-        const topic = new aws.sns.Topic(`${name}-alerts`, { kmsMasterKeyId: "alias/aws/sns" }, child);
-        new aws.sns.TopicPolicy(`${name}-alerts`, { arn: topic.arn, policy: topic.arn.apply((arn) => JSON.stringify(alertTopicPolicy(arn))) }, child);
+        const accountId = aws.getCallerIdentityOutput({}, child).accountId;
+        const key = new aws.kms.Key(
+            `${name}-alerts`,
+            {
+                description: `Alert topic of stack ${args.stack}: CloudWatch alarms and Budgets encrypt with it`,
+                enableKeyRotation: true,
+                deletionWindowInDays: 7,
+                policy: accountId.apply((id) => JSON.stringify(alertKeyPolicy(id))),
+            },
+            child,
+        );
+        const topic = new aws.sns.Topic(`${name}-alerts`, { kmsMasterKeyId: key.arn }, child);
+        new aws.sns.TopicPolicy(
+            `${name}-alerts`,
+            { arn: topic.arn, policy: pulumi.all([topic.arn, accountId]).apply(([topicArn, id]) => JSON.stringify(alertTopicPolicy({ topicArn, accountId: id, region: args.region }))) },
+            child,
+        );
         args.alertEmails.forEach((email, i) => new aws.sns.TopicSubscription(`${name}-alerts-${i}`, { topic: topic.arn, protocol: "email", endpoint: email }, child));
 
         new aws.budgets.Budget(

@@ -93,7 +93,7 @@ describe("EKS control plane", () => {
     it("API authentication, pinned version, logs, KMS secrets encryption, no default node group", () => {
         const cluster = one(dev, "eks:index:Cluster");
         expect(cluster.remote).toBe(true);
-        const kms = one(dev, "aws:kms/key:Key");
+        const kms = one(dev, "aws:kms/key:Key", "mlserve-dev-secrets");
         expect(cluster.inputs).toMatchObject({
             name: "mlserve-dev",
             version: "1.33",

@@ -182,9 +182,36 @@ describe("guardrails", () => {
         const budget = one(running, "aws:budgets/budget:Budget").inputs as Json;
         expect(budget).toMatchObject({ budgetType: "COST", limitAmount: "1500.00", limitUnit: "USD", timeUnit: "MONTHLY", costFilters: [{ name: "TagKeyValue", values: ["user:mlserve:stack$dev"] }] });
         const topic = one(running, "aws:sns/topic:Topic");
-        expect(topic.inputs.kmsMasterKeyId).toBe("alias/aws/sns");
         expect(budget.notifications.map((n: Json) => n.subscriberSnsTopicArns)).toEqual([[topic.state.arn], [topic.state.arn]]);
-        expect(alertTopicPolicy("arn:aws:sns:us-east-1:1:t").Statement[0]!.Resource).toBe("arn:aws:sns:us-east-1:1:t");
+    });
+
+    it("the topic's key is the stack's own, and its policy lets CloudWatch alarms and Budgets use it (the AWS-managed SNS key cannot)", () => {
+        const topic = one(running, "aws:sns/topic:Topic");
+        const key = ofType(running, "aws:kms/key:Key").find((k) => k.state.arn === topic.inputs.kmsMasterKeyId);
+        expect(key, `topic key ${String(topic.inputs.kmsMasterKeyId)} is not a key of this stack`).toBeDefined();
+        expect(key!.inputs.enableKeyRotation).toBe(true);
+        const keyPolicy = JSON.parse(String(key!.inputs.policy));
+        for (const service of ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"]) {
+            const grant = keyPolicy.Statement.find((s: Json) => [s.Principal?.Service].flat().includes(service));
+            expect(grant, service).toBeDefined();
+            expect([grant.Action].flat()).toEqual(expect.arrayContaining(["kms:Decrypt", "kms:GenerateDataKey*"]));
+            expect(grant.Condition.StringEquals["aws:SourceAccount"]).toBe("123456789012");
+        }
+        // The account keeps administering its key (a key policy without it locks the key).
+        expect(keyPolicy.Statement.some((s: Json) => s.Principal?.AWS === "arn:aws:iam::123456789012:root" && [s.Action].flat().includes("kms:*"))).toBe(true);
+    });
+
+    it("only this account's alarms and budgets may publish to the topic", () => {
+        const topic = one(running, "aws:sns/topic:Topic");
+        const policy = JSON.parse(String(one(running, "aws:sns/topicPolicy:TopicPolicy").inputs.policy));
+        const byService = (svc: string) => policy.Statement.find((s: Json) => [s.Principal.Service].flat().includes(svc));
+        for (const svc of ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"]) {
+            expect(byService(svc).Resource, svc).toBe(topic.state.arn);
+            expect(byService(svc).Condition.StringEquals["aws:SourceAccount"], svc).toBe("123456789012");
+        }
+        expect(byService("cloudwatch.amazonaws.com").Condition.ArnLike["aws:SourceArn"]).toBe("arn:aws:cloudwatch:us-east-1:123456789012:alarm:*");
+        expect(byService("budgets.amazonaws.com").Condition.ArnLike["aws:SourceArn"]).toBe("arn:aws:budgets::123456789012:*");
+        expect(alertTopicPolicy({ topicArn: "arn:aws:sns:us-east-1:1:t", accountId: "1", region: "us-east-1" }).Statement.every((s) => s.Resource === "arn:aws:sns:us-east-1:1:t")).toBe(true);
     });
 
     it("an idle-GPU alarm: GPU nodes present and none reserved, for the configured minutes", () => {
