@@ -189,7 +189,21 @@ export function parkSummary(running: CostEstimate, parked: CostEstimate, isParke
 
 const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
 
-export function planSummary(rendering: Rendering, cost: CostEstimate, files: string[], park?: { running: CostEstimate; parked: CostEstimate }): string {
+/** The node-pool capacity section of the summary (capacity.ts renders the table). */
+export interface CapacitySummary {
+    table: string;
+    warnings: string[];
+    /** Helm releases rendered with helm for the check. */
+    charts: number;
+}
+
+export function planSummary(
+    rendering: Rendering,
+    cost: CostEstimate,
+    files: string[],
+    park?: { running: CostEstimate; parked: CostEstimate },
+    capacity?: CapacitySummary,
+): string {
     const rs = rendering.resources;
     const components = rs.filter((r) => !r.custom && !r.remote).length;
     const remote = rs.filter((r) => r.remote).length;
@@ -215,6 +229,14 @@ export function planSummary(rendering: Rendering, cost: CostEstimate, files: str
         "Estimated cost:",
         costTable(cost),
         ...(park ? ["", "Running vs parked:", parkSummary(park.running, park.parked, rendering.config.lifecycle.parked)] : []),
+        ...(capacity
+            ? [
+                  "",
+                  `Node pool capacity (pod requests vs allocatable, running state, minimum replicas; ${plural(capacity.charts, "Helm release")} rendered with helm):`,
+                  capacity.table,
+                  ...capacity.warnings.map((w) => `  warning: ${w}`),
+              ]
+            : []),
         ...(rendering.warnings.length ? ["", "Config warnings:", ...rendering.warnings.map((w) => `  - ${w}`)] : []),
         "",
         "Wrote:",
