@@ -3,6 +3,7 @@ import * as aws from "@pulumi/aws";
 import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
 import { podIdentityAssumeRolePolicy } from "../cluster/iam";
+import { buildContextFiles, contentTag } from "./images";
 import { ASYNC_NAMESPACE, gatewayPolicy, GATEWAY, lifecycleRules, visibilityTimeoutSeconds, WORKER, workerPolicy, type AsyncSettings } from "./spec";
 
 export interface AsyncStorageArgs {
@@ -60,6 +61,7 @@ export class AsyncStorage extends pulumi.ComponentResource {
         role(GATEWAY, pulumi.all([queue.arn, bucket.arn]).apply(([queueArn, bucketArn]) => JSON.stringify(gatewayPolicy({ queueArn, bucketArn }))));
         role(WORKER, pulumi.all([queue.arn, dlq.arn, bucket.arn]).apply(([queueArn, dlqArn, bucketArn]) => JSON.stringify(workerPolicy({ queueArn, dlqArn, bucketArn }))));
 
+        const context = args.images.gateway && args.images.worker ? [] : buildContextFiles(REPO_ROOT);
         const image = (svc: "gateway" | "worker"): pulumi.Output<string> => {
             const given = args.images[svc];
             if (given) return pulumi.output(given);
@@ -73,7 +75,8 @@ export class AsyncStorage extends pulumi.ComponentResource {
                     buildArgs: { SERVICE: svc },
                     platforms: ["linux/amd64"],
                     push: true,
-                    tags: [pulumi.interpolate`${repo.repositoryUrl}:${svc}`],
+                    // IMMUTABLE repository: a fixed tag could be pushed once; a content tag is new exactly when the image is.
+                    tags: [pulumi.interpolate`${repo.repositoryUrl}:${contentTag(svc, context)}`],
                     registries: [{ address: repo.repositoryUrl, username: auth.userName, password: auth.password }],
                 },
                 child,

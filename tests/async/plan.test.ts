@@ -1,5 +1,7 @@
 /** What the stack renders for the async path: AWS resources, IAM, Kubernetes objects, scaling. */
 import { beforeAll, describe, expect, it } from "vitest";
+import { buildContextFiles, contentTag } from "../../components/async/images";
+import { REPO_ROOT } from "../../infra/plan/render";
 import { buildServices } from "../../services/build";
 import { isWildcardResource } from "../../policy/rules";
 import { dependsOn, one, ofType, renderConfig, renderStackFile, type Rendering } from "../harness/render";
@@ -135,6 +137,30 @@ describe("images", () => {
         expect(gatewayImage).toMatch(/\.dkr\.ecr\.us-east-1\.amazonaws\.com\/.+@sha256:[0-9a-f]{64}$/);
         // The registry password is a secret; it never reaches the plan files.
         for (const i of images) expect(JSON.stringify(i.inputs)).not.toContain("offline-placeholder-token");
+    });
+
+    it("tags are content-addressed: immutable repositories accept every rebuild, and an unchanged service keeps its tag", () => {
+        const repos = ofType(dev, "aws:ecr/repository:Repository");
+        for (const r of repos) expect(r.inputs.imageTagMutability).toBe("IMMUTABLE");
+        const tags = ofType(dev, "docker-build:index:Image").map((i) => String((i.inputs.tags as string[])[0]).split(":").pop());
+        const files = buildContextFiles(REPO_ROOT);
+        expect(tags).toEqual([contentTag("gateway", files), contentTag("worker", files)]);
+        for (const t of tags) expect(t).toMatch(/^(gateway|worker)-[0-9a-f]{16}$/);
+    });
+
+    it("contentTag changes with any byte of any build input, and not with file order", () => {
+        const files = [
+            { path: "services/worker/worker.ts", content: "export const a = 1;" },
+            { path: "package-lock.json", content: "{}" },
+        ];
+        const tag = contentTag("worker", files);
+        expect(contentTag("worker", [...files].reverse())).toBe(tag);
+        expect(contentTag("worker", [files[0]!, { ...files[1]!, content: "{ }" }])).not.toBe(tag);
+        expect(contentTag("worker", [{ ...files[0]!, path: "services/worker/other.ts" }, files[1]!])).not.toBe(tag);
+        expect(contentTag("gateway", files)).not.toBe(tag);
+        // The walk covers what the Dockerfile copies: the lockfile and every service source.
+        const paths = buildContextFiles(REPO_ROOT).map((f) => f.path);
+        expect(paths).toEqual(expect.arrayContaining(["package-lock.json", "services/Dockerfile", "services/worker/worker.ts", "services/gateway/app.ts"]));
     });
 
     it("given pinned refs, nothing is built", async () => {
