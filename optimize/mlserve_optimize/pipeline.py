@@ -178,7 +178,9 @@ def run(cfg: RunConfig, teacher, teacher_tokenizer, train: Sequence[Example], ev
         served.to("cpu")
         lat = {f"batch_{b}": evaluation.latency_ms(served, st.tokenizer, texts, b, cfg.max_length, cfg.latency_repeats)
                for b in (1, 8)}
-        weights = artifacts.INT8_FILE if st.int8 is not None else "model.safetensors"
+        # The file the measured model is loaded from (the one that would be shipped for it).
+        weights = (artifacts.INT8_FILE if st.int8 is not None
+                   else artifacts.COMPACT_FILE if meta["pruned_heads"] else "model.safetensors")
         m = {
             "variant": name,
             "steps": list(steps),
