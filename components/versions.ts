@@ -22,6 +22,7 @@ export type KubernetesVersion = keyof typeof KUBERNETES_VERSIONS;
 /**
  * The CloudWatch Observability (Container Insights) EKS add-on, installed only for
  * the idle-GPU alarm; per Kubernetes version like the rows above. Unverified build.
+ * v4.3.0 is the first whose configuration can turn its DCGM exporter off (guardrails.ts).
  */
 export const CONTAINER_INSIGHTS_ADDON = { "1.33": "v4.3.0-eksbuild.1" } as const satisfies Record<KubernetesVersion, string>;
 export type EksAddonName = keyof (typeof KUBERNETES_VERSIONS)[KubernetesVersion];

@@ -163,6 +163,10 @@ export class Guardrails extends pulumi.ComponentResource {
                     resolveConflictsOnCreate: "OVERWRITE",
                     resolveConflictsOnUpdate: "OVERWRITE",
                     podIdentityAssociations: [{ serviceAccount: "cloudwatch-agent", roleArn: role.arn }],
+                    // One DCGM exporter per GPU node: NVIDIA's chart (Observability) feeds Prometheus. The
+                    // add-on (v4.3.0+) would run a second one; the alarm's GPU metrics do not need it: the agent
+                    // computes node_gpu_limit / node_gpu_reserved_capacity from node capacity and pod requests.
+                    configurationValues: JSON.stringify({ dcgmExporter: { enabled: false } }),
                 },
                 { ...child, dependsOn: args.waitFor ?? [] },
             );
