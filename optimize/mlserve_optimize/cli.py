@@ -27,8 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
 
     def opt(name, typ, default, help_):
-        value = _env(name, default)
-        p.add_argument("--" + name, type=typ, default=typ(value) if value is not None else None,
+        # A string default (the env value) is converted by argparse only when the flag is
+        # absent, so a flag wins even over a malformed variable.
+        p.add_argument("--" + name, type=typ, default=_env(name, default),
                        help=f"{help_} [env MLSERVE_OPT_{name.upper().replace('-', '_')}]")
 
     opt("run-id", str, None, "run id (DNS label); a new id is a new run")
