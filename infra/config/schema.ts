@@ -129,7 +129,8 @@ function sizeOrder(v: { minSize?: unknown; desiredSize?: unknown; maxSize?: unkn
 const always = { when: () => true };
 
 export const systemNodesSchema = strictObject({
-    ...nodeGroupShape({ instanceType: "m6i.large", minSize: 1, desiredSize: 2, maxSize: 3, diskSizeGiB: 50 }),
+    // m6i.xlarge: the add-ons alone request about 5 vCPU (see the plan's capacity table); 2× m6i.large (3.9 allocatable) cannot hold them.
+    ...nodeGroupShape({ instanceType: "m6i.xlarge", minSize: 1, desiredSize: 2, maxSize: 3, diskSizeGiB: 50 }),
 })
     .superRefine((v, ctx) => {
         sizeOrder(v, ctx);

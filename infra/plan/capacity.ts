@@ -291,6 +291,7 @@ export function fmtMem(mib: number): string {
 
 function topConsumers(pc: PoolCapacity, n = 5): string {
     return pc.consumers
+        .filter((c) => c.cpuMilli > 0 || c.memoryMiB > 0)
         .slice(0, n)
         .map((c) => `${c.name} ${fmtCpu(c.cpuMilli)} CPU/${fmtMem(c.memoryMiB)}`)
         .join(", ");
