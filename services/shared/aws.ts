@@ -1,4 +1,4 @@
-/** AWS SDK clients from the environment; AWS_ENDPOINT_URL points them at a local SQS/S3 server in tests. */
+/** AWS SDK clients from the environment; local endpoints point them at local SQS/S3 servers in tests. */
 import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 
@@ -6,13 +6,19 @@ export interface AwsClientOptions {
     region: string;
     /** A local SQS/S3-compatible endpoint (tests, benchmarks); unset on AWS. */
     endpoint?: string;
+    /** Overrides `endpoint` for SQS alone (e.g. fauxqs for the queue, moto for S3). */
+    sqsEndpoint?: string;
+    /** Overrides `endpoint` for S3 alone. */
+    s3Endpoint?: string;
 }
 
+const local = (endpoint: string | undefined) => (endpoint ? { endpoint, credentials: { accessKeyId: "local", secretAccessKey: "local" } } : {});
+
 export function awsClients(o: AwsClientOptions): { sqs: SQSClient; s3: S3Client } {
-    const local = o.endpoint ? { endpoint: o.endpoint, credentials: { accessKeyId: "local", secretAccessKey: "local" } } : {};
+    const s3Endpoint = o.s3Endpoint ?? o.endpoint;
     return {
-        sqs: new SQSClient({ region: o.region, ...local }),
+        sqs: new SQSClient({ region: o.region, ...local(o.sqsEndpoint ?? o.endpoint) }),
         // Path-style addressing for local endpoints: no wildcard DNS needed.
-        s3: new S3Client({ region: o.region, ...local, ...(o.endpoint ? { forcePathStyle: true } : {}) }),
+        s3: new S3Client({ region: o.region, ...local(s3Endpoint), ...(s3Endpoint ? { forcePathStyle: true } : {}) }),
     };
 }

@@ -1,10 +1,11 @@
 /**
  * The async job model shared by gateway and worker: the SQS message, the S3
  * layout, and the job store. A job is one object per state under a prefix:
- *   jobs/<id>.json      written by the gateway at submit (the job exists)
+ *   jobs/<id>.json      written once by the gateway at submit (If-None-Match: the first submit wins)
  *   requests/<id>.json  the request payload, when too large for an SQS message
- *   results/<id>.json   written once by the worker: status done or failed
- * Status is derived: a result means done/failed, a job without one is pending.
+ *   results/<id>.json   the worker's claim ("running", held by one SQS message), then
+ *                       replaced (If-Match on the claim) by the outcome: done or failed
+ * Status is derived: a terminal result means done/failed, anything else pending.
  */
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { z } from "zod";
@@ -27,9 +28,21 @@ export interface JobRecord {
     variant: string;
     submittedAt: string;
     idempotencyKey?: string;
+    /** sha256 of variant + request: a reused Idempotency-Key with another request is refused. */
+    requestHash: string;
     requestKey?: string;
-    /** Set once the queue accepted the message; a retried submit re-sends until it is. */
-    enqueued: boolean;
+}
+
+/** A worker holds the job: one SQS message (by id) owns it until it writes the outcome. */
+export interface ClaimRecord {
+    jobId: string;
+    status: "running";
+    messageId: string;
+    receiveCount: number;
+    worker: string;
+    claimedAt: string;
+    /** The last delivery's failure, kept for the reason if the message ends in the DLQ. */
+    lastError?: string;
 }
 
 export interface ResultRecord {
@@ -41,6 +54,10 @@ export interface ResultRecord {
     completedAt: string;
     worker: string;
 }
+
+export type JobState = ClaimRecord | ResultRecord;
+
+export const isTerminal = (s: JobState | undefined): s is ResultRecord => s?.status === "done" || s?.status === "failed";
 
 export const keys = {
     job: (id: string) => `jobs/${id}.json`,
@@ -55,6 +72,17 @@ function isNotFound(err: unknown): boolean {
     return e?.name === "NotFound" || e?.name === "NoSuchKey" || e?.$metadata?.httpStatusCode === 404;
 }
 
+/** 412: the condition did not hold; 409: S3's answer to a concurrent conditional write on the same key. */
+function isConditionFailed(err: unknown): boolean {
+    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+    return e?.name === "PreconditionFailed" || e?.$metadata?.httpStatusCode === 412 || e?.name === "ConditionalRequestConflict" || e?.$metadata?.httpStatusCode === 409;
+}
+
+export interface Versioned<T> {
+    value: T;
+    etag: string;
+}
+
 export class JobStore {
     constructor(
         private readonly s3: S3Client,
@@ -65,14 +93,38 @@ export class JobStore {
         await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(value), ContentType: "application/json" }));
     }
 
-    async getJson<T>(key: string): Promise<T | undefined> {
+    /** Write only if the key does not exist (S3 conditional write): the ETag, or "exists". */
+    async create(key: string, value: unknown): Promise<string | "exists"> {
+        return this.conditionalPut(key, value, { IfNoneMatch: "*" }, "exists");
+    }
+
+    /** Replace only if the object is still the version read (ETag): the new ETag, or "changed". */
+    async replace(key: string, value: unknown, etag: string): Promise<string | "changed"> {
+        return this.conditionalPut(key, value, { IfMatch: etag }, "changed");
+    }
+
+    private async conditionalPut<F extends string>(key: string, value: unknown, condition: { IfNoneMatch?: string; IfMatch?: string }, failed: F): Promise<string | F> {
+        try {
+            const out = await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(value), ContentType: "application/json", ...condition }));
+            return out.ETag ?? "";
+        } catch (err) {
+            if (isConditionFailed(err)) return failed;
+            throw err;
+        }
+    }
+
+    async read<T>(key: string): Promise<Versioned<T> | undefined> {
         try {
             const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-            return JSON.parse(await out.Body!.transformToString()) as T;
+            return { value: JSON.parse(await out.Body!.transformToString()) as T, etag: out.ETag ?? "" };
         } catch (err) {
             if (isNotFound(err)) return undefined;
             throw err;
         }
+    }
+
+    async getJson<T>(key: string): Promise<T | undefined> {
+        return (await this.read<T>(key))?.value;
     }
 
     async delete(key: string): Promise<void> {

@@ -19,6 +19,8 @@ const env = parseEnvOrExit(
         BUCKET: z.string().min(3),
         AWS_REGION: z.string().min(1),
         AWS_ENDPOINT_URL: httpUrl.optional(),
+        AWS_ENDPOINT_URL_SQS: httpUrl.optional(),
+        AWS_ENDPOINT_URL_S3: httpUrl.optional(),
         MODEL_ENDPOINTS: endpointsJson,
         CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
         WAIT_TIME_SECONDS: z.coerce.number().int().min(0).max(20).default(20),
@@ -28,6 +30,7 @@ const env = parseEnvOrExit(
         ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
         BACKOFF_MS: z.coerce.number().int().min(0).default(500),
         SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(90_000),
+        DLQ_RECHECK_SECONDS: z.coerce.number().int().min(0).max(43200).default(43200),
         METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9090),
     }),
     process.env,
@@ -37,7 +40,7 @@ const env = parseEnvOrExit(
 const log = pino({ level: "info" });
 const registry = new Registry();
 collectDefaultMetrics({ register: registry });
-const { sqs, s3 } = awsClients({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL });
+const { sqs, s3 } = awsClients({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL, sqsEndpoint: env.AWS_ENDPOINT_URL_SQS, s3Endpoint: env.AWS_ENDPOINT_URL_S3 });
 const worker = new Worker({
     sqs,
     store: new JobStore(s3, env.BUCKET),
@@ -51,6 +54,7 @@ const worker = new Worker({
     modelTimeoutMs: env.MODEL_TIMEOUT_MS,
     attempts: env.ATTEMPTS,
     backoffMs: env.BACKOFF_MS,
+    dlqRecheckSeconds: env.DLQ_RECHECK_SECONDS,
     logger: log,
     registry,
 });

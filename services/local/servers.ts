@@ -1,0 +1,79 @@
+/**
+ * Local SQS/S3 servers as real child processes on 127.0.0.1 (tests, benchmark):
+ * fauxqs (SQS + S3, fast; ignores S3 conditional writes) and moto's server (S3
+ * answering If-None-Match / If-Match with 412 as S3 does). Dev only.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as path from "node:path";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+
+export interface LocalServer {
+    endpoint: string;
+    child: ChildProcess;
+    stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+    const srv = net.createServer().listen(0, "127.0.0.1");
+    await once(srv, "listening");
+    const port = (srv.address() as net.AddressInfo).port;
+    await new Promise((r) => srv.close(r));
+    return port;
+}
+
+/** Poll `url` until it answers (any HTTP status), bounded. */
+export async function waitForHttp(url: string, what: string, child: ChildProcess, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+        if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode} before answering`);
+        try {
+            await fetch(url, { signal: AbortSignal.timeout(1000) });
+            return;
+        } catch {
+            await new Promise((r) => setTimeout(r, 100));
+        }
+    }
+    throw new Error(`${what} did not answer at ${url} within ${timeoutMs} ms`);
+}
+
+const stopper = (child: ChildProcess) => async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, "exit");
+    child.kill("SIGTERM");
+    const t = setTimeout(() => child.kill("SIGKILL"), 3000);
+    await exited;
+    clearTimeout(t);
+};
+
+export async function startFauxqsProcess(): Promise<LocalServer> {
+    const port = await freePort();
+    const cli = path.join(ROOT, "node_modules", "fauxqs", "dist", "cli.js");
+    const child = spawn(process.execPath, [cli], { env: { ...process.env, FAUXQS_PORT: String(port), FAUXQS_HOST: "127.0.0.1", FAUXQS_LOGGER: "false" }, stdio: "ignore" });
+    const endpoint = `http://127.0.0.1:${port}`;
+    await waitForHttp(`${endpoint}/health`, "fauxqs", child);
+    return { endpoint, child, stop: stopper(child) };
+}
+
+/** moto_server from the project venv (.venv, made by `npm run tools:install`) or PATH; a clear error naming the fix when absent. */
+export function findMotoServer(): string {
+    const venv = path.join(ROOT, ".venv", "bin", "moto_server");
+    if (fs.existsSync(venv)) return venv;
+    for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
+        const candidate = path.join(dir, "moto_server");
+        if (dir && fs.existsSync(candidate)) return candidate;
+    }
+    throw new Error("moto_server not found (looked in .venv/bin and PATH): run `npm run tools:install` (installs moto[server] from .ci/requirements.txt into .venv)");
+}
+
+export async function startMotoServer(): Promise<LocalServer> {
+    const bin = findMotoServer();
+    const port = await freePort();
+    const child = spawn(bin, ["-H", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
+    const endpoint = `http://127.0.0.1:${port}`;
+    await waitForHttp(`${endpoint}/moto-api/`, "moto_server", child);
+    return { endpoint, child, stop: stopper(child) };
+}
