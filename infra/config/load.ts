@@ -10,6 +10,7 @@ import { variantWarnings } from "../../components/llm/engines";
 import { SECRET_KEYS } from "./fleetSchema";
 import { awsRegion, MLSERVE_KEYS, stackConfigSchema, type StackConfig } from "./schema";
 import { didYouMean } from "./suggest";
+import { applyParking, parkingWarnings } from "../lifecycle/park";
 
 export const NAMESPACE = "mlserve";
 
@@ -104,7 +105,23 @@ export function parseStackConfig(
         throw new ConfigError(problems, ctx.source);
     }
     const config: StackConfig = { ...parsed.data, project: ctx.project, stack: ctx.stack, region: region.data, secrets };
-    return { config, warnings: configWarnings(config) };
+    // A stack that is valid running but not parked would fail the day someone parks it (or the reaper does).
+    const parkedProblems = parkedConfigProblems(config);
+    if (parkedProblems.length > 0) throw new ConfigError(parkedProblems, ctx.source);
+    return { config, warnings: [...configWarnings(config), ...parkingWarnings(config)] };
+}
+
+/**
+ * The parked form of a config (what `applyParking` makes of it), validated with
+ * the same schema and rules as the config itself; problems carry their key path.
+ * Runs on every config, parked or not.
+ */
+export function parkedConfigProblems(config: StackConfig, park: (c: StackConfig) => StackConfig = applyParking): ConfigProblem[] {
+    const parked = park({ ...config, lifecycle: { ...config.lifecycle, parked: true } });
+    const keys = Object.fromEntries(MLSERVE_KEYS.map((k) => [k, (parked as unknown as Record<string, unknown>)[k]]));
+    const result = stackConfigSchema.safeParse(keys, { reportInput: true });
+    if (result.success) return [];
+    return result.error.issues.flatMap(toProblems).map((p) => ({ ...p, message: `when parked (mlserve:lifecycle.parked: true): ${p.message}` }));
 }
 
 function configWarnings(c: StackConfig): string[] {

@@ -4,6 +4,8 @@ import { costDiffMarkdown } from "../../infra/cost/diff";
 import { estimateCost } from "../../infra/cost/estimate";
 import { decide, runReaper, type ReaperBackend, type StackState } from "../../infra/lifecycle/reaper";
 import { destroyOrder } from "../../infra/lifecycle/teardown";
+import { parkedConfigProblems, parseStackConfig } from "../../infra/config/load";
+import type { StackConfig } from "../../infra/config/schema";
 import { readStackFile, withParked } from "../../infra/plan/stackFile";
 import { renderStack, REPO_ROOT } from "../../infra/plan/render";
 import { one, ofType, renderConfig, type RecordedResource, type Rendering } from "../harness/render";
@@ -20,6 +22,52 @@ beforeAll(async () => {
 });
 
 const nodeGroup = (r: Rendering, pool: string) => one(r, "aws:eks/nodeGroup:NodeGroup", `mlserve-dev-${pool}`).inputs as Json;
+
+/** A prod-like stack whose GPU model runs in KServe Standard (raw Deployment + HPA) mode, which cannot scale to zero. */
+const standardGpuModel = {
+    "mlserve:addons": { kserve: { deploymentMode: "Standard" }, knative: { enabled: false } },
+    "mlserve:kserveModels": [
+        { name: "gpu-clf", storageUri: "hf://distilbert/distilbert-base-uncased-finetuned-sst-2-english", gpu: true, minReplicas: 1, scaleMetric: "cpu" },
+        { name: "cpu-clf", storageUri: "hf://distilbert/distilbert-base-uncased-finetuned-sst-2-english", minReplicas: 1, scaleMetric: "cpu" },
+    ],
+    "mlserve:kserveGraphs": [],
+    "mlserve:gpuNodes": { minSize: 1, desiredSize: 2, maxSize: 4 },
+};
+
+describe("parking produces a valid stack", () => {
+    it("a Standard-mode GPU model is left out while parked (it cannot scale to zero) and named in a warning; CPU models stay", async () => {
+        const r = await renderConfig({ ...standardGpuModel, "mlserve:lifecycle": { owner: "ops", parked: true } }, "prodlike");
+        const isvcs = ofType(r, "kubernetes:serving.kserve.io/v1beta1:InferenceService").map((x) => (x.inputs.metadata as Json).name);
+        expect(isvcs).toEqual(["cpu-clf"]);
+        expect(r.warnings.join("\n")).toMatch(/gpu-clf.*Standard.*not deployed while parked/);
+        const running = await renderConfig({ ...standardGpuModel, "mlserve:lifecycle": { owner: "ops" } }, "prodlike");
+        expect(ofType(running, "kubernetes:serving.kserve.io/v1beta1:InferenceService")).toHaveLength(2);
+    });
+
+    it("the parked form of every config is validated with the same rules, at load time, even while running", () => {
+        const raw: Record<string, string> = { "aws:region": "us-east-1" };
+        for (const [k, v] of Object.entries({ ...standardGpuModel, "mlserve:lifecycle": { owner: "ops" } })) raw[k] = JSON.stringify(v);
+        // The parking of an earlier version: scale everything on GPU to zero on the KPA class.
+        const naivePark = (c: StackConfig): StackConfig => ({ ...c, kserveModels: c.kserveModels.map((m) => (m.gpu ? { ...m, minReplicas: 0, scaleMetric: "concurrency" as const } : m)) });
+        const { config } = parseStackConfig(raw, { project: "mlserve", stack: "prodlike", source: "test" });
+        const problems = parkedConfigProblems(config, naivePark);
+        expect(problems.map((p) => p.path).sort()).toEqual(["mlserve:kserveModels[0].minReplicas", "mlserve:kserveModels[0].scaleMetric"]);
+        expect(problems[0]!.message).toMatch(/^when parked \(mlserve:lifecycle\.parked: true\): /);
+        expect(parkedConfigProblems(config)).toEqual([]);
+    });
+
+    it("the prod stack parks too: no GPU replicas, GPU node group at 0, every object valid", async () => {
+        const prod = readStackFile(REPO_ROOT, "prod");
+        const r = await renderStack({ stack: "prod", stackFile: withParked(prod, true) });
+        expect((one(r, "aws:eks/nodeGroup:NodeGroup", "mlserve-prod-gpu").inputs as Json).scalingConfig).toMatchObject({ minSize: 0, desiredSize: 0 });
+        const gpuReplicas = ofType(r, "kubernetes:apps/v1:Deployment")
+            .filter((d) => (d.inputs as Json).spec.template.spec.containers.some((c: Json) => c.resources?.limits?.["nvidia.com/gpu"]))
+            .map((d) => (d.inputs as Json).spec.replicas);
+        expect(gpuReplicas.length).toBeGreaterThan(0);
+        expect(gpuReplicas.every((n) => n === 0)).toBe(true);
+        expect(ofType(r, "kubernetes:keda.sh/v1alpha1:ScaledObject").filter((s) => s.name.startsWith("llm-"))).toEqual([]);
+    });
+});
 
 describe("park mode", () => {
     it("a parked dev stack renders no GPU replicas and a GPU node group with desired 0", () => {
