@@ -39,7 +39,7 @@ describe("Cluster Autoscaler", () => {
         const policy = JSON.parse(String(childrenOf(dev, component).find((r) => r.type === "aws:iam/rolePolicy:RolePolicy")!.inputs.policy));
         const writes = policy.Statement.filter((s: Json) => [s.Action].flat().some((a: string) => /SetDesiredCapacity|TerminateInstance/.test(a)));
         expect(writes).toHaveLength(1);
-        const [[key, value]] = Object.entries(writes[0].Condition.StringEquals as Record<string, string>);
+        const [key, value] = Object.entries(writes[0].Condition.StringEquals as Record<string, string>)[0]!;
         expect(key).toBe("aws:ResourceTag/k8s.io/cluster-autoscaler/mlserve-dev");
         // The condition matches the tag the stack's own groups carry, and nothing else carries it.
         const tagKey = key!.slice("aws:ResourceTag/".length);

@@ -4,39 +4,24 @@
  * plan declares, and every model must match a rendered ClusterServingRuntime
  * exactly as KServe matches (format auto-selected, protocolVersion declared).
  */
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { parseAllDocuments } from "yaml";
 import { chooseProtocol, deriveRuntimeCatalog, type RuntimeCatalog } from "../../components/kserve/runtimes";
-import { CATALOG_FILE, currentCatalog, helmBinary } from "../../infra/plan/runtimeCatalogCli";
+import { renderCharts } from "../../infra/plan/helm";
+import { CATALOG_FILE, currentCatalog } from "../../infra/plan/runtimeCatalogCli";
 import { ofType, renderStackFile, type Rendering } from "../harness/render";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- deep reads of rendered objects
 type Json = Record<string, any>;
 
-const CHARTS = path.resolve(__dirname, "..", "..", "..", "shared", "reference", "charts");
 let dev: Rendering;
 let runtimes: Json[];
 
-/** helm template of a release as the plan recorded it (chart, version, values). */
-function renderRecordedRelease(release: Json): Json[] {
-    const chart = String(release.inputs.chart).split("/").pop();
-    const tgz = path.join(CHARTS, `${chart}-${release.inputs.version}.tgz`);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "runtimes-test-"));
-    fs.writeFileSync(path.join(dir, "values.json"), JSON.stringify(release.inputs.values ?? {}));
-    const out = execFileSync(helmBinary(), ["template", release.inputs.name, tgz, "-n", release.inputs.namespace, "--kube-version", "1.33", "-f", path.join(dir, "values.json")], { encoding: "utf8" });
-    fs.rmSync(dir, { recursive: true });
-    return parseAllDocuments(out).map((d) => d.toJS() as Json).filter(Boolean);
-}
-
 beforeAll(async () => {
     dev = await renderStackFile("dev");
-    const releases = ofType(dev, "kubernetes:helm.sh/v3:Release").filter((r) => String(r.inputs.chart).endsWith("/kserve-runtime-configs"));
-    expect(releases.map((r) => r.name), "the plan installs the KServe serving runtimes once").toHaveLength(1);
-    runtimes = renderRecordedRelease(releases[0]!).filter((o) => o.kind === "ClusterServingRuntime");
+    const releases = renderCharts(dev, { kubeVersion: dev.config.cluster.kubernetesVersion }).filter((r) => r.release.chart.endsWith("/kserve-runtime-configs"));
+    expect(releases.map((r) => r.release.name), "the plan installs the KServe serving runtimes once").toHaveLength(1);
+    runtimes = releases[0]!.objects.filter((o) => o.kind === "ClusterServingRuntime") as Json[];
 });
 
 describe("serving runtimes", () => {
