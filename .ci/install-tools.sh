@@ -17,3 +17,7 @@ fi
 # Python tools in a project-local venv (pinned in .ci/requirements.txt).
 if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
 .venv/bin/pip install --disable-pip-version-check -q -r .ci/requirements.txt
+
+# The model-optimization code and its tests (optimize/): torch, transformers, pytest, pinned.
+# From PyPI torch brings its CUDA libraries (~7 GB, ~2 min once); the tests run on the CPU.
+.venv/bin/pip install --disable-pip-version-check -q -r optimize/requirements-test.txt
