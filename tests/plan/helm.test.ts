@@ -4,6 +4,7 @@
  * program's values, every key we set exists in the chart, and every rendered
  * object validates (kubernetes-models; custom resources strictly against CRDs).
  */
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -15,12 +16,14 @@ import {
     ChartNotFoundError,
     declaredReleases,
     findHelm,
+    parseManifests,
     planValues,
     renderCharts,
     UNKNOWN_PLACEHOLDER,
     type RenderedRelease,
 } from "../../infra/plan/helm";
 import { chartDefaultValues, chartIndex, chartKey, FREE_FORM_KEYS, templateValueRefs, unknownValueKeys } from "../../infra/plan/helmChart";
+import { REPO_ROOT } from "../../infra/plan/render";
 import { renderStackFile, type RecordedResource, type Rendering } from "../harness/render";
 import { CRD_DIR, CrdValidator, validateObject } from "../harness/schemas";
 
@@ -147,4 +150,27 @@ describe.each(stacks)("the Helm releases of stack %s", (stack) => {
         const customKinds = new Set(rendered.filter((r) => crds.handles(r.o)).map((r) => String(r.o.kind)));
         expect([...customKinds]).toEqual(expect.arrayContaining(["Certificate", "Prometheus", "ServiceMonitor"]));
     }, 120_000);
+});
+
+describe("npm run plan -- --stack dev --include-charts", () => {
+    it("appends every rendered release to manifests.yaml, CRDs included, one comment line per release", () => {
+        const out = fs.mkdtempSync(path.join(os.tmpdir(), "mlserve-charts-"));
+        const r = spawnSync(process.execPath, [path.join(REPO_ROOT, "node_modules", "tsx", "dist", "cli.mjs"), path.join(REPO_ROOT, "infra/plan/cli.ts"), "--stack", "dev", "--out", out, "--include-charts"], {
+            cwd: REPO_ROOT,
+            encoding: "utf8",
+            timeout: 120_000,
+        });
+        expect(r.status, r.stderr).toBe(0);
+        const text = fs.readFileSync(path.join(out, "manifests.yaml"), "utf8");
+        for (const c of charts.dev!) expect(text).toContain(`# Helm release ${c.release.name}: ${c.archive.name} ${c.archive.version} in ${c.release.namespace}`);
+        const docs = parseManifests(text);
+        const kinds = new Set(docs.map((d) => String(d.kind)));
+        for (const k of ["CustomResourceDefinition", "ClusterServingRuntime", "DaemonSet", "InferenceService"]) expect(kinds).toContain(k);
+        // Without the flag, only the program's own objects.
+        const plain = spawnSync(process.execPath, [path.join(REPO_ROOT, "node_modules", "tsx", "dist", "cli.mjs"), path.join(REPO_ROOT, "infra/plan/cli.ts"), "--stack", "dev", "--out", out], { cwd: REPO_ROOT, encoding: "utf8", timeout: 120_000 });
+        expect(plain.status, plain.stderr).toBe(0);
+        expect(parseManifests(fs.readFileSync(path.join(out, "manifests.yaml"), "utf8")).length).toBeLessThan(docs.length);
+        expect(fs.readFileSync(path.join(out, "manifests.yaml"), "utf8")).not.toContain("# Helm release");
+        fs.rmSync(out, { recursive: true, force: true });
+    }, 240_000);
 });
