@@ -1,7 +1,7 @@
 /** Gateway process: configuration from the environment, graceful shutdown on SIGTERM within a deadline. */
 import { z } from "zod";
 import { awsClients } from "../shared/aws";
-import { httpUrl, parseEnvOrExit } from "../shared/env";
+import { httpUrl, logLevel, parseEnvOrExit } from "../shared/env";
 import { JobStore } from "../shared/jobs";
 import { buildGateway } from "./app";
 
@@ -32,6 +32,7 @@ const env = parseEnvOrExit(
         REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
         /** Keep below the pod's terminationGracePeriodSeconds minus the preStop sleep. */
         SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(20_000),
+        LOG_LEVEL: logLevel,
     }),
     process.env,
     "gateway",
@@ -46,7 +47,7 @@ const app = buildGateway({
     limits: env.VARIANT_LIMITS,
     maxBodyBytes: env.MAX_BODY_BYTES,
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
-    logger: true,
+    logger: { level: env.LOG_LEVEL },
 });
 
 app.listen({ port: env.PORT, host: env.HOST }).then(

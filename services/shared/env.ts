@@ -38,3 +38,6 @@ export const endpointsJson = z.string().transform((s, ctx) => {
     ctx.addIssue({ code: "custom", message: 'must be a JSON object of variant name to base URL, e.g. {"fp16":"http://llm-fp16.llm.svc.cluster.local"}' });
     return z.NEVER;
 });
+
+/** pino level; tests and benchmarks quieten the services with warn. */
+export const logLevel = z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info");

@@ -8,7 +8,7 @@ import pino from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { z } from "zod";
 import { awsClients } from "../shared/aws";
-import { endpointsJson, httpUrl, parseEnvOrExit } from "../shared/env";
+import { endpointsJson, httpUrl, logLevel, parseEnvOrExit } from "../shared/env";
 import { JobStore } from "../shared/jobs";
 import { Worker } from "./worker";
 
@@ -32,12 +32,13 @@ const env = parseEnvOrExit(
         SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(90_000),
         DLQ_RECHECK_SECONDS: z.coerce.number().int().min(0).max(43200).default(43200),
         METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9090),
+        LOG_LEVEL: logLevel,
     }),
     process.env,
     "worker",
 );
 
-const log = pino({ level: "info" });
+const log = pino({ level: env.LOG_LEVEL });
 const registry = new Registry();
 collectDefaultMetrics({ register: registry });
 const { sqs, s3 } = awsClients({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL, sqsEndpoint: env.AWS_ENDPOINT_URL_SQS, s3Endpoint: env.AWS_ENDPOINT_URL_S3 });
