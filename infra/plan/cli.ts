@@ -102,7 +102,12 @@ async function main(): Promise<number> {
         console.log(
             planSummary(rendering, cost, Object.keys(files).map((f) => path.relative(process.cwd(), path.join(outDir, f))), { running: runningCost, parked: parkedCost }, {
                 table: capacityTable(capacity.report),
-                warnings: capacity.warnings,
+                warnings: [
+                    ...capacity.warnings,
+                    ...charts
+                        .filter((c) => c.placeholders.length)
+                        .map((c) => `Helm release ${c.release.name} was rendered with plan placeholders (unknown outputs or secrets) at ${c.placeholders.join(", ")}`),
+                ],
                 charts: charts.length,
             }),
         );
