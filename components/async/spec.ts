@@ -49,7 +49,8 @@ export function workerPolicy(a: { queueArn: string; dlqArn: string; bucketArn: s
         Version: "2012-10-17",
         Statement: [
             { Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"], Resource: a.queueArn },
-            { Effect: "Allow", Action: ["sqs:SendMessage"], Resource: a.dlqArn },
+            // The DLQ: dead-letter with a reason, and consume it (every message there ends its job failed).
+            { Effect: "Allow", Action: ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility"], Resource: a.dlqArn },
             { Effect: "Allow", Action: ["s3:GetObject"], Resource: objects(a.bucketArn, PREFIXES.requests) },
             { Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject"], Resource: objects(a.bucketArn, PREFIXES.results) },
             { Effect: "Allow", Action: ["s3:ListBucket"], Resource: a.bucketArn, Condition: { StringLike: { "s3:prefix": [`${PREFIXES.results}*`] } } },
@@ -80,7 +81,18 @@ export interface RuntimeRefs {
 
 const securityContext = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } };
 
-export function gatewayDeployment(s: AsyncSettings, r: RuntimeRefs, variants: string[]): k8s.apps.v1.DeploymentArgs & Meta {
+/** Token limits of a variant's model server: the gateway refuses a request that could never fit. */
+export interface VariantTokenLimits {
+    maxInputTokens: number;
+    maxTotalTokens: number;
+}
+
+const GATEWAY_GRACE_SECONDS = 30;
+const GATEWAY_PRESTOP_SECONDS = 5;
+/** The gateway's own shutdown deadline: inside the grace period left after the preStop sleep, with room to exit. */
+export const GATEWAY_SHUTDOWN_TIMEOUT_MS = (GATEWAY_GRACE_SECONDS - GATEWAY_PRESTOP_SECONDS - 5) * 1000;
+
+export function gatewayDeployment(s: AsyncSettings, r: RuntimeRefs, variants: string[], limits?: Record<string, VariantTokenLimits>): k8s.apps.v1.DeploymentArgs & Meta {
     return {
         metadata: { name: GATEWAY, namespace: ASYNC_NAMESPACE, labels: labels(GATEWAY) },
         spec: {
@@ -91,7 +103,7 @@ export function gatewayDeployment(s: AsyncSettings, r: RuntimeRefs, variants: st
                 spec: {
                     serviceAccountName: GATEWAY,
                     securityContext: { runAsNonRoot: true },
-                    terminationGracePeriodSeconds: 30,
+                    terminationGracePeriodSeconds: GATEWAY_GRACE_SECONDS,
                     containers: [
                         {
                             name: "gateway",
@@ -102,12 +114,16 @@ export function gatewayDeployment(s: AsyncSettings, r: RuntimeRefs, variants: st
                                 { name: "AWS_REGION", value: r.region },
                                 { name: "VARIANTS", value: variants.join(",") },
                                 { name: "PORT", value: "8080" },
+                                // A client that has not sent its whole request in 10 s is cut off (408).
+                                { name: "REQUEST_TIMEOUT_MS", value: "10000" },
+                                { name: "SHUTDOWN_TIMEOUT_MS", value: String(GATEWAY_SHUTDOWN_TIMEOUT_MS) },
+                                ...(limits ? [{ name: "VARIANT_LIMITS", value: JSON.stringify(limits) }] : []),
                             ],
                             ports: [{ name: "http", containerPort: 8080, protocol: "TCP" }],
                             resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { memory: "512Mi" } },
                             readinessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 5 },
                             livenessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 15, failureThreshold: 4 },
-                            lifecycle: { preStop: { exec: { command: ["node", "-e", "setTimeout(() => {}, 5000)"] } } },
+                            lifecycle: { preStop: { exec: { command: ["node", "-e", `setTimeout(() => {}, ${GATEWAY_PRESTOP_SECONDS * 1000})`] } } },
                             securityContext,
                         },
                     ],
