@@ -1,0 +1,452 @@
+"""The load-test Job's entry point: runs locust, vegeta and ghz against the targets in
+the stack's exported endpoints, keeps the raw results and a manifest of what ran, and
+writes them to a results directory or to s3://<bucket>/benchmarks/<run id>/.
+
+    python3 loadtest/run.py --targets endpoints.json --profile seed --run-id r1 --out /results
+
+Every flag has an environment variable (MLSERVE_<FLAG>, e.g. MLSERVE_RUN_ID); a flag
+wins over its variable. `python3 loadtest/run.py --help` lists them.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import concurrent.futures
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from textsql import load_rows, prompt_for, quality  # noqa: E402
+
+PROTO = os.path.join(HERE, "protos", "grpc_predict_v2.proto")
+PROFILES = ("seed", "rate", "sweep")
+SENTENCES = ["the service was excellent", "the food was cold and the staff were rude", "an ordinary afternoon", "I would come back"]
+
+# flag, env suffix, default, help
+OPTIONS: list[tuple[str, str | None, str]] = [
+    ("targets", None, "stack outputs JSON (`pulumi stack output --json`): a path, or the JSON itself"),
+    ("profile", "seed", "seed (locust, 100 users, 10/s, 5 min), rate (open loop at --rate) or sweep (open loop at each of --rates until saturation)"),
+    ("run-id", None, "names the run; results go to <out> or s3://<bucket>/benchmarks/<run id>/"),
+    ("out", None, "results directory, or s3://bucket[/prefix] (default prefix benchmarks/<run id>/)"),
+    ("select", "", "comma list of targets: variant:<name>, kserve:<model>, graph:<name>, modelApi, asyncGateway (default: running variants, every model, modelApi, asyncGateway)"),
+    ("dataset", os.path.join(HERE, "data", "sample_text_to_sql.jsonl"), "text-to-SQL rows: .jsonl/.json/.parquet path, or hf:gretelai/synthetic_text_to_sql"),
+    ("dataset-limit", "0", "use the first N rows (0: all)"),
+    ("duration", "", "seconds (or 30s/5m) per run; default 300 for seed, 60 for rate and each sweep step"),
+    ("users", "100", "locust users (seed)"),
+    ("spawn-rate", "10", "locust users started per second (seed)"),
+    ("rate", "10", "requests/s for open-loop runs (rate; and non-LLM targets in seed)"),
+    ("rates", "1,2,5,10,20,50", "sweep steps, requests/s"),
+    ("sweep-max-p99-ms", "30000", "a sweep stops after the first step whose p99 exceeds this"),
+    ("sweep-min-success", "0.99", "... or whose success ratio is below this"),
+    ("max-new-tokens", "128", "max_new_tokens / max_tokens of LLM requests"),
+    ("timeout", "120", "seconds per request"),
+    ("async-variant", "", "variant async jobs target (default: the first selected variant)"),
+    ("poll-interval-ms", "200", "async: status poll interval"),
+    ("locust-processes", "0", "locust --processes N (forked workers, one pod)"),
+    ("locust-expect-workers", "0", "run locust as --master and wait for N worker pods (`run.py worker`)"),
+    ("prometheus", "", "Prometheus URL for GPU figures (default: endpoints.prometheus of the targets)"),
+    ("gpu-instance-type", "g5.4xlarge", "node type the variants run on (price, bandwidth in the report)"),
+]
+
+
+def env_name(flag: str) -> str:
+    return "MLSERVE_" + flag.upper().replace("-", "_")
+
+
+def parse_args(argv: list[str], env: dict[str, str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="run.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for flag, default, help_ in OPTIONS:
+        p.add_argument(f"--{flag}", default=None, help=f"{help_} [{env_name(flag)}]" + (f" (default {default})" if default else ""))
+    a = p.parse_args(argv)
+    for flag, default, _ in OPTIONS:
+        key = flag.replace("-", "_")
+        if getattr(a, key) is None:
+            setattr(a, key, env.get(env_name(flag), default))
+    missing = [f"--{f} ({env_name(f)})" for f in ("targets", "run-id", "out") if not getattr(a, f.replace("-", "_"))]
+    if missing:
+        p.error("missing " + ", ".join(missing))
+    if a.profile not in PROFILES:
+        p.error(f"--profile must be one of {', '.join(PROFILES)}, not {a.profile!r}")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}", a.run_id):
+        p.error("--run-id: letters, digits, '.', '_' and '-' only (it becomes an S3 prefix)")
+    try:
+        a.duration_s = parse_duration(a.duration) if a.duration else (300 if a.profile == "seed" else 60)
+        a.rates_list = [float(r) for r in str(a.rates).split(",") if r.strip()]
+        for k in ("users", "spawn_rate", "rate", "sweep_max_p99_ms", "sweep_min_success", "max_new_tokens", "timeout", "poll_interval_ms",
+                  "locust_processes", "locust_expect_workers", "dataset_limit"):
+            setattr(a, k, float(getattr(a, k)))
+    except ValueError as e:
+        p.error(str(e))
+    return a
+
+
+def parse_duration(s: str) -> int:
+    m = re.fullmatch(r"(\d+)(s|m|h)?", s.strip())
+    if not m:
+        raise ValueError(f"duration {s!r}: use seconds, or 30s / 5m / 1h")
+    return int(m.group(1)) * {"s": 1, None: 1, "m": 60, "h": 3600}[m.group(2)]
+
+
+@dataclass
+class Target:
+    key: str  # variant:fp16, kserve:sst2, modelApi, asyncGateway
+    kind: str  # llm, rest-v1, rest-v2, grpc-v2, async
+    url: str
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def load_targets(spec: str) -> dict[str, Any]:
+    text = spec if spec.lstrip().startswith("{") else open(spec, encoding="utf-8").read()
+    return json.loads(text)
+
+
+def resolve_targets(outputs: dict[str, Any], select: str) -> list[Target]:
+    """The stack outputs' endpoints as load-test targets, in a stable order."""
+    all_: dict[str, Target] = {}
+    for name, v in sorted((outputs.get("variants") or {}).items()):
+        all_[f"variant:{name}"] = Target(f"variant:{name}", "llm", v["baseUrl"], {"variant": name, **v})
+    kserve = outputs.get("kserve") or {}
+    for group, prefix in (("models", "kserve"), ("graphs", "graph")):
+        for name, m in sorted((kserve.get(group) or {}).items()):
+            proto = m["protocol"]
+            if proto == "grpc-v2":
+                all_[f"{prefix}:{name}"] = Target(f"{prefix}:{name}", "grpc-v2", m["inCluster"], {"model": m["grpc"]["modelName"], **m})
+            else:
+                all_[f"{prefix}:{name}"] = Target(f"{prefix}:{name}", f"rest-{proto}", m["inCluster"].rstrip("/") + m.get("path", "/"), {"model": name, **m})
+    endpoints = outputs.get("endpoints") or {}
+    if endpoints.get("modelApi"):
+        all_["modelApi"] = Target("modelApi", "rest-v1", endpoints["modelApi"], {"model": "modelApi"})
+    if endpoints.get("asyncGateway"):
+        all_["asyncGateway"] = Target("asyncGateway", "async", endpoints["asyncGateway"].rstrip("/"))
+    if select:
+        keys = [k.strip() for k in select.split(",") if k.strip()]
+        unknown = [k for k in keys if k not in all_]
+        if unknown:
+            raise SystemExit(f"unknown targets {unknown}; known: {sorted(all_)}")
+        return [all_[k] for k in keys]
+    return [t for t in all_.values() if t.kind != "llm" or t.info.get("replicas", 0) > 0]
+
+
+def tool_versions() -> dict[str, str]:
+    def out(cmd: list[str]) -> str:
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, timeout=30).stdout.strip()
+        except (OSError, subprocess.TimeoutExpired) as e:
+            return f"unavailable: {e}"
+
+    def go_module(binary: str, module: str) -> str:
+        # `go install` builds print no version: read the module line embedded in the binary.
+        path = shutil.which(binary)
+        if not path:
+            return "not installed"
+        m = re.search(rf"\bmod\s+{re.escape(module)}\s+(\S+)", out(["go", "version", "-m", path]))
+        return m.group(1) if m else out([binary, "--version"]) or "unknown"
+
+    return {
+        "python": platform.python_version(),
+        "locust": out([sys.executable, "-m", "locust", "--version"]),
+        "vegeta": go_module("vegeta", "github.com/tsenart/vegeta/v12"),
+        "ghz": out(["ghz", "--version"]),
+    }
+
+
+class Runner:
+    def __init__(self, a: argparse.Namespace, outputs: dict[str, Any], targets: list[Target], workdir: str):
+        self.a = a
+        self.outputs = outputs
+        self.targets = targets
+        self.workdir = workdir
+        self.runs: list[dict[str, Any]] = []
+        self.rows = load_rows(a.dataset, limit=int(a.dataset_limit) or None)
+        self.prometheus = a.prometheus or (outputs.get("endpoints") or {}).get("prometheus", "")
+
+    # --- helpers -------------------------------------------------------------------
+    def new_dir(self, tool: str, target: Target, step: str = "") -> str:
+        name = f"{len(self.runs) + 1:02d}-{tool}-{re.sub(r'[^A-Za-z0-9._-]', '_', target.key)}{'-' + step if step else ''}"
+        d = os.path.join(self.workdir, "runs", name)
+        os.makedirs(d, exist_ok=True)
+        return d
+
+    def log(self, **kw: Any) -> None:
+        print(json.dumps({"mlserve": "loadtest", **kw}), flush=True)
+
+    def exec(self, cmd: list[str], cwd: str, env: dict[str, str] | None = None, stdout: str | None = None) -> int:
+        with open(os.path.join(cwd, "tool.log"), "a", encoding="utf-8") as log:
+            log.write("$ " + " ".join(cmd) + "\n")
+            log.flush()
+            out = open(stdout, "wb") if stdout else log
+            try:
+                # Bounded: every tool gets its run time plus a grace period.
+                return subprocess.run(cmd, cwd=cwd, env=env, stdout=out, stderr=log, timeout=self.a.duration_s * 3 + self.a.timeout + 120).returncode
+            finally:
+                if stdout:
+                    out.close()
+
+    def scrape(self, target: Target, d: str, when: str) -> None:
+        url = target.info.get("metricsUrl") or (target.url.split("/v1/")[0].split("/v2/")[0] + "/metrics" if target.kind.startswith("rest") else "")
+        if not url:
+            return
+        try:
+            with urllib.request.urlopen(url, timeout=10) as r:
+                open(os.path.join(d, f"metrics-{when}.prom"), "wb").write(r.read())
+        except OSError as e:
+            open(os.path.join(d, f"metrics-{when}.error"), "w").write(str(e))
+
+    def gpu_figures(self, d: str, start: float, end: float) -> None:
+        """GPU utilisation (mean) and framebuffer memory (max) over the run, from the DCGM exporter via Prometheus."""
+        if not self.prometheus:
+            return
+        window = max(1, int(end - start))
+        queries = {
+            "gpuUtilPercent": f"avg(avg_over_time(DCGM_FI_DEV_GPU_UTIL[{window}s]))",
+            "gpuMemoryUsedMiB": f"max(max_over_time(DCGM_FI_DEV_FB_USED[{window}s]))",
+        }
+        out: dict[str, Any] = {"prometheus": self.prometheus, "start": start, "end": end}
+        for k, q in queries.items():
+            try:
+                u = f"{self.prometheus.rstrip('/')}/api/v1/query?" + urllib.parse.urlencode({"query": q, "time": f"{end:.3f}"})
+                with urllib.request.urlopen(u, timeout=10) as r:
+                    res = json.load(r)["data"]["result"]
+                out[k] = float(res[0]["value"][1]) if res else None
+            except (OSError, KeyError, ValueError, IndexError) as e:
+                out[k] = None
+                out.setdefault("errors", {})[k] = str(e)
+        json.dump(out, open(os.path.join(d, "prometheus.json"), "w"), indent=2)
+
+    def record(self, d: str, tool: str, target: Target, started: float, ended: float, code: int, **params: Any) -> dict[str, Any]:
+        info = {k: target.info.get(k) for k in ("engine", "model", "quantize", "replicas", "protocol") if target.info.get(k) is not None}
+        run = {"dir": os.path.relpath(d, self.workdir), "tool": tool, "target": target.key, "kind": target.kind, "url": target.url, **info,
+               "startedAt": started, "endedAt": ended, "exitCode": code, **params}
+        self.gpu_figures(d, started, ended)
+        self.runs.append(run)
+        self.log(event="run", **{k: run[k] for k in ("dir", "tool", "target", "exitCode")})
+        return run
+
+    # --- tools ---------------------------------------------------------------------
+    def locust(self, t: Target) -> None:
+        d = self.new_dir("locust", t)
+        engine = t.info.get("engine", "tgi")
+        users = ["StreamingUser", "GenerateUser"] if engine == "tgi" else ["StreamingUser"]
+        env = {**os.environ, "MLSERVE_ENGINE": engine, "MLSERVE_TARGET": t.key, "MLSERVE_MODEL": t.info.get("model", ""),
+               "MLSERVE_DATASET": self.a.dataset, "MLSERVE_DATASET_LIMIT": str(int(self.a.dataset_limit)),
+               "MLSERVE_SAMPLES": os.path.join(d, "samples.jsonl"), "MLSERVE_MAX_NEW_TOKENS": str(int(self.a.max_new_tokens))}
+        cmd = [sys.executable, "-m", "locust", "-f", os.path.join(HERE, "locustfile.py"), "--headless", "--only-summary",
+               "-u", str(int(self.a.users)), "-r", str(self.a.spawn_rate), "-t", f"{self.a.duration_s}s", "--stop-timeout", str(int(self.a.timeout)),
+               "--host", t.url, "--csv", os.path.join(d, "locust"), "--json-file", os.path.join(d, "locust"), *users]
+        if self.a.locust_processes:
+            cmd[5:5] = ["--processes", str(int(self.a.locust_processes))]
+        if self.a.locust_expect_workers:
+            cmd[5:5] = ["--master", "--expect-workers", str(int(self.a.locust_expect_workers)), "--expect-workers-max-wait", "600"]
+        started = time.time()
+        code = self.exec(cmd, d, env)
+        ended = time.time()
+        samples_path = os.path.join(d, "samples.jsonl")
+        if os.path.exists(samples_path):
+            with open(samples_path, encoding="utf-8") as f:
+                samples = [json.loads(line) for line in f if line.strip()]
+            json.dump(quality(samples, self.rows), open(os.path.join(d, "quality.json"), "w"), indent=2)
+        self.record(d, "locust", t, started, ended, code, users=int(self.a.users), spawnRate=self.a.spawn_rate, durationS=self.a.duration_s, userClasses=users)
+
+    def vegeta_targets(self, t: Target) -> list[dict[str, Any]]:
+        hdr = {"Content-Type": ["application/json"]}
+        if t.info.get("hostHeader"):
+            hdr["Host"] = [t.info["hostHeader"]]
+
+        def target(url: str, body: Any) -> dict[str, Any]:
+            return {"method": "POST", "url": url, "header": hdr, "body": base64.b64encode(json.dumps(body).encode()).decode()}
+
+        n = int(self.a.max_new_tokens)
+        if t.kind == "llm":
+            if t.info.get("engine", "tgi") == "tgi":
+                return [target(t.url.rstrip("/") + "/generate", {"inputs": prompt_for(r), "parameters": {"max_new_tokens": n}}) for r in self.rows]
+            return [target(t.url.rstrip("/") + "/v1/completions", {"model": t.info.get("model", ""), "prompt": prompt_for(r), "max_tokens": n}) for r in self.rows]
+        if t.kind == "async":
+            variant = self.a.async_variant or next((x.info["variant"] for x in self.targets if x.kind == "llm"), None) or next(iter(self.outputs.get("variants") or {}), "")
+            return [target(t.url + "/v1/jobs", {"variant": variant, "request": {"inputs": prompt_for(r), "parameters": {"max_new_tokens": n}}}) for r in self.rows]
+        if t.kind == "rest-v1":
+            return [target(t.url, {"instances": [s]}) for s in SENTENCES]
+        return [target(t.url, {"inputs": [{"name": "input-0", "shape": [1], "datatype": "BYTES", "data": [s]}]}) for s in SENTENCES]
+
+    def vegeta(self, t: Target, rate: float, step: str = "") -> dict[str, Any]:
+        d = self.new_dir("vegeta", t, step)
+        with open(os.path.join(d, "targets.jsonl"), "w", encoding="utf-8") as f:
+            for x in self.vegeta_targets(t):
+                f.write(json.dumps(x) + "\n")
+        # Open loop: no -max-workers (a bound silently turns it into a closed loop).
+        attack = ["vegeta", "attack", "-format=json", "-targets=targets.jsonl", f"-rate={rate:g}/s", f"-duration={self.a.duration_s}s",
+                  f"-timeout={int(self.a.timeout)}s", "-output=results.bin"]
+        self.scrape(t, d, "before")
+        started = time.time()
+        poller = AsyncPoller(d, self.a.poll_interval_ms / 1000, self.a.timeout) if t.kind == "async" else None
+        code = self.exec(attack, d)
+        ended = time.time()
+        self.scrape(t, d, "after")
+        self.exec(["vegeta", "encode", "--to", "json", "-output", "results.jsonl", "results.bin"], d)
+        self.exec(["vegeta", "report", "-type=json", "-output", "report.json", "results.bin"], d)
+        os.remove(os.path.join(d, "results.bin"))
+        if poller:
+            poller.poll_all(os.path.join(d, "results.jsonl"))
+            ended = time.time()
+        report = json.load(open(os.path.join(d, "report.json")))
+        return self.record(d, "vegeta", t, started, ended, code, rate=rate, durationS=self.a.duration_s, step=step or None, success=report.get("success"),
+                           p99Ms=report.get("latencies", {}).get("99th", 0) / 1e6)
+
+    def ghz(self, t: Target, rate: float, step: str = "") -> dict[str, Any]:
+        d = self.new_dir("ghz", t, step)
+        n = max(1, int(round(rate * self.a.duration_s)))
+        data = {"model_name": t.info["model"], "inputs": [{"name": "input-0", "datatype": "BYTES", "shape": [1],
+                                                         "contents": {"bytes_contents": [base64.b64encode(SENTENCES[0].encode()).decode()]}}]}
+        # Open loop (--async --rps), bounded by -n: with -z, calls in flight at the end count as errors.
+        cmd = ["ghz", "--insecure", "--proto", PROTO, "--call", "inference.GRPCInferenceService.ModelInfer", "-d", json.dumps(data),
+               "--async", "--rps", f"{rate:g}", "-n", str(n), "-c", "50", "--timeout", f"{int(self.a.timeout)}s", "-O", "json", "-o", "ghz.json", t.url]
+        if t.info.get("hostHeader"):
+            cmd[1:1] = ["--authority", t.info["hostHeader"]]
+        started = time.time()
+        self.scrape(t, d, "before")
+        code = self.exec(cmd, d)
+        self.scrape(t, d, "after")
+        ended = time.time()
+        res = json.load(open(os.path.join(d, "ghz.json"))) if os.path.exists(os.path.join(d, "ghz.json")) else {}
+        ok = (res.get("statusCodeDistribution") or {}).get("OK", 0)
+        p99 = next((x["latency"] for x in res.get("latencyDistribution") or [] if x.get("percentage") == 99), 0)
+        return self.record(d, "ghz", t, started, ended, code, rate=rate, count=n, step=step or None, success=ok / n, p99Ms=p99 / 1e6)
+
+    def open_loop(self, t: Target, rate: float, step: str = "") -> dict[str, Any]:
+        return self.ghz(t, rate, step) if t.kind == "grpc-v2" else self.vegeta(t, rate, step)
+
+    # --- profiles ------------------------------------------------------------------
+    def run(self) -> None:
+        for t in self.targets:
+            if self.a.profile == "seed":
+                if t.kind == "llm":
+                    self.locust(t)
+                else:
+                    self.open_loop(t, self.a.rate)
+            elif self.a.profile == "rate":
+                self.open_loop(t, self.a.rate)
+            else:
+                for i, rate in enumerate(self.a.rates_list):
+                    run = self.open_loop(t, rate, f"step{i + 1:02d}")
+                    run["sweep"] = True
+                    saturated = (run.get("success") or 0) < self.a.sweep_min_success or (run.get("p99Ms") or 0) > self.a.sweep_max_p99_ms
+                    if saturated:
+                        run["saturated"] = True
+                        self.log(event="saturated", target=t.key, rate=rate)
+                        break
+
+
+class AsyncPoller:
+    """After an open-loop submit, polls each accepted job to completion; the completion
+    time is when a poll first saw it finished (resolution: the poll interval)."""
+
+    def __init__(self, d: str, interval_s: float, timeout_s: float):
+        self.d = d
+        self.interval = interval_s
+        self.timeout = timeout_s
+        self.lock = threading.Lock()
+
+    def poll_one(self, base: str, submitted: float, status_url: str, job_id: str) -> dict[str, Any]:
+        deadline = time.time() + self.timeout
+        polls = 0
+        while time.time() < deadline:
+            polls += 1
+            try:
+                with urllib.request.urlopen(base + status_url, timeout=10) as r:
+                    body = json.load(r)
+                if body.get("status") in ("done", "failed"):
+                    return {"jobId": job_id, "submitted": submitted, "finished": time.time(), "status": body["status"], "polls": polls}
+            except (OSError, ValueError):
+                pass
+            time.sleep(self.interval)
+        return {"jobId": job_id, "submitted": submitted, "finished": None, "status": "timeout", "polls": polls}
+
+    def poll_all(self, results_path: str) -> None:
+        jobs = []
+        with open(results_path, encoding="utf-8") as f:
+            for line in f:
+                r = json.loads(line)
+                if r.get("code") not in (200, 202):
+                    continue
+                body = json.loads(base64.b64decode(r.get("body") or "") or b"{}")
+                ts = r["timestamp"]
+                submitted = _rfc3339(ts) + r["latency"] / 1e9
+                base = urllib.parse.urlsplit(r.get("url") or "")
+                jobs.append((f"{base.scheme}://{base.netloc}", submitted, body["statusUrl"], body["jobId"]))
+        with concurrent.futures.ThreadPoolExecutor(max_workers=32) as ex:
+            out = list(ex.map(lambda j: self.poll_one(*j), jobs))
+        with open(os.path.join(self.d, "jobs.jsonl"), "w", encoding="utf-8") as f:
+            for o in out:
+                f.write(json.dumps(o) + "\n")
+
+
+def _rfc3339(ts: str) -> float:
+    from datetime import datetime
+
+    m = re.match(r"(.*?\.\d{1,6})\d*(.*)$", ts)
+    s = (m.group(1) + m.group(2)) if m else ts
+    return datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
+
+
+def upload(workdir: str, out: str, run_id: str) -> str:
+    import boto3  # in the load-test image and the project venv (with moto)
+
+    u = urllib.parse.urlsplit(out)
+    prefix = u.path.strip("/") or f"benchmarks/{run_id}"
+    s3 = boto3.client("s3")
+    for root, _dirs, files in os.walk(workdir):
+        for name in files:
+            p = os.path.join(root, name)
+            s3.upload_file(p, u.netloc, f"{prefix}/{os.path.relpath(p, workdir)}")
+    return f"s3://{u.netloc}/{prefix}/"
+
+
+def main(argv: list[str] | None = None, env: dict[str, str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    env = dict(os.environ) if env is None else env
+    if argv[:1] == ["worker"]:
+        # A locust worker pod: same locustfile and environment, connects to the master.
+        return subprocess.call([sys.executable, "-m", "locust", "-f", os.path.join(HERE, "locustfile.py"), "--worker", *argv[1:]])
+    a = parse_args(argv, env)
+    outputs = load_targets(a.targets)
+    targets = resolve_targets(outputs, a.select)
+    s3 = a.out.startswith("s3://")
+    workdir = tempfile.mkdtemp(prefix=f"mlserve-{a.run_id}-") if s3 else a.out
+    os.makedirs(workdir, exist_ok=True)
+    if os.path.exists(os.path.join(workdir, "manifest.json")):
+        raise SystemExit(f"{workdir} already holds a run (manifest.json): use a new directory or run id")
+    runner = Runner(a, outputs, targets, workdir)
+    manifest: dict[str, Any] = {
+        "schema": 1, "runId": a.run_id, "profile": a.profile, "startedAt": time.time(), "host": platform.node(),
+        "tools": tool_versions(), "gpuInstanceType": a.gpu_instance_type,
+        "params": {k: getattr(a, k) for k in ("duration_s", "users", "spawn_rate", "rate", "rates_list", "max_new_tokens", "timeout",
+                                               "sweep_max_p99_ms", "sweep_min_success", "locust_processes", "locust_expect_workers")},
+        "dataset": {"source": a.dataset, "rows": len(runner.rows)},
+        "targets": [{"key": t.key, "kind": t.kind, "url": t.url, **{k: v for k, v in t.info.items() if k != "routes"}} for t in targets],
+    }
+    runner.log(event="start", runId=a.run_id, profile=a.profile, targets=[t.key for t in targets])
+    try:
+        runner.run()
+    finally:
+        manifest["finishedAt"] = time.time()
+        manifest["runs"] = runner.runs
+        json.dump(manifest, open(os.path.join(workdir, "manifest.json"), "w"), indent=2)
+    where = upload(workdir, a.out, a.run_id) if s3 else workdir
+    runner.log(event="done", runId=a.run_id, results=where, runs=len(runner.runs), failed=sum(1 for r in runner.runs if r["exitCode"] != 0))
+    return 0 if all(r["exitCode"] == 0 for r in runner.runs) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
