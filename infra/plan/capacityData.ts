@@ -15,7 +15,12 @@ export interface NodeShape {
     maxPods: number;
 }
 
-/** Max pods per instance type, from awslabs/amazon-eks-ami nodeadm/internal/kubelet/eni-max-pods.txt (AL2023's nodeadm uses it). */
+/**
+ * Max pods per instance type, from awslabs/amazon-eks-ami nodeadm/internal/kubelet/eni-max-pods.txt.
+ * nodeadm computes kube-reserved memory from this value. Unverified: EKS managed node groups
+ * may pass a lower kubelet maxPods (110 for types under 30 vCPUs, as EKS's max-pods calculator
+ * recommends); that would lower the pod column of types above 110 here (g5.4xlarge), nothing else.
+ */
 const ENI_MAX_PODS: Record<string, number> = {
     "m5.large": 29, "m5.xlarge": 58, "m5.2xlarge": 58, "m5.4xlarge": 234,
     "m6a.large": 29, "m6a.xlarge": 58, "m6a.2xlarge": 58, "m6a.4xlarge": 234,
