@@ -58,7 +58,11 @@ export function planCapacity(resources: readonly RecordedResource[], charts: rea
     for (const c of charts) items.push(...c.objects.map((object) => ({ object, source: `helm ${c.release.name}` })));
     const serving = items.find((i) => i.object.kind === "KnativeServing")?.object;
     if (serving) items.push(...applyKnativeServing(knativeOperatorManifests(serving, manifestRoot), serving).map((object) => ({ object, source: "Knative operator" })));
-    const settings = { kserve: kserveDefaults(items.map((i) => i.object)), queueProxy: queueProxyRequests(serving) };
+    const settings = {
+        kserve: kserveDefaults(items.map((i) => i.object)),
+        queueProxy: queueProxyRequests(serving),
+        knativeAutoscaler: ((serving?.spec ?? {}) as { config?: { autoscaler?: Record<string, string> } }).config?.autoscaler,
+    };
     const addons = addonWorkloads(resources);
     const report = capacityReport([...workloadsFromObjects(items, settings), ...addons.workloads], poolsFromPlan(resources));
     const { errors, warnings } = capacityFindings(report);

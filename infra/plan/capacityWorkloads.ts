@@ -82,6 +82,21 @@ export interface OperatorSettings {
     kserve: typeof KSERVE_DEFAULTS;
     /** queue-proxy's requests on every Knative-mode pod. */
     queueProxy: { cpu: string; memory?: string };
+    /** The KnativeServing's config-autoscaler overrides (initial-scale, allow-zero-initial-scale). */
+    knativeAutoscaler?: Record<string, string>;
+}
+
+const INITIAL_SCALE = "autoscaling.knative.dev/initial-scale";
+
+/**
+ * Pods a Knative revision starts with: its initial scale (annotation, else
+ * config-autoscaler `initial-scale`, default 1; 0 only when
+ * `allow-zero-initial-scale` is "true"), never below minReplicas.
+ */
+export function knativeStartReplicas(minReplicas: number, annotations: Record<string, string> | undefined, autoscaler: Record<string, string> = {}): number {
+    let initial = Number(annotations?.[INITIAL_SCALE] ?? autoscaler["initial-scale"] ?? 1);
+    if (initial === 0 && autoscaler["allow-zero-initial-scale"] !== "true") initial = 1;
+    return Math.max(minReplicas, initial);
 }
 
 /** Framework keys of a KServe predictor that hold the model container. */
@@ -104,8 +119,8 @@ function kserveComponentPod(component: Obj, knative: boolean, s: OperatorSetting
 
 /**
  * Pods of an InferenceService: each component (predictor, transformer, explainer)
- * at its minReplicas (KServe's default 1). With minReplicas 0, Knative starts it
- * at zero (the platform allows zero initial scale), so it adds nothing.
+ * at its minReplicas (KServe's default 1); in Knative mode at least its initial
+ * scale, so minReplicas 0 adds nothing only with initial scale 0 allowed and set.
  */
 export function inferenceServiceWorkloads(isvc: Obj, source: string, s: OperatorSettings): WorkloadSpec[] {
     const knative = (meta(isvc).annotations?.["serving.kserve.io/deploymentMode"] ?? "Knative") !== "Standard" && meta(isvc).annotations?.["serving.kserve.io/deploymentMode"] !== "RawDeployment";
@@ -113,7 +128,9 @@ export function inferenceServiceWorkloads(isvc: Obj, source: string, s: Operator
     return (["predictor", "transformer", "explainer"] as const).flatMap((c) => {
         const component = spec[c];
         if (!component) return [];
-        const replicas = typeof component.minReplicas === "number" ? component.minReplicas : 1;
+        const min = typeof component.minReplicas === "number" ? component.minReplicas : 1;
+        const annotations = { ...meta(isvc).annotations, ...(component.annotations as Record<string, string> | undefined) };
+        const replicas = knative ? knativeStartReplicas(min, annotations, s.knativeAutoscaler) : min;
         return [workload(`${meta(isvc).name}-${c}`, "InferenceService", source, false, replicas, kserveComponentPod(component, knative, s))];
     });
 }
@@ -124,7 +141,9 @@ export function inferenceGraphWorkloads(graph: Obj, source: string, s: OperatorS
     const knative = !["Standard", "RawDeployment"].includes(meta(graph).annotations?.["serving.kserve.io/deploymentMode"] ?? "Knative");
     const router: Container = { name: "router", resources: spec.resources ?? { requests: { cpu: s.kserve.router.cpu, memory: s.kserve.router.memory } } };
     const containers = knative ? [router, { name: "queue-proxy", resources: { requests: { cpu: s.queueProxy.cpu, memory: s.queueProxy.memory } } }] : [router];
-    return [workload(`${meta(graph).name}-router`, "InferenceGraph", source, false, spec.minReplicas ?? 1, { ...scheduling(spec), containers })];
+    const min = spec.minReplicas ?? 1;
+    const replicas = knative ? knativeStartReplicas(min, meta(graph).annotations, s.knativeAutoscaler) : min;
+    return [workload(`${meta(graph).name}-router`, "InferenceGraph", source, false, replicas, { ...scheduling(spec), containers })];
 }
 
 /** The StatefulSet the Prometheus operator makes from a Prometheus resource: prometheus plus its config-reloader sidecar (operator defaults). */

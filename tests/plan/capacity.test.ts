@@ -23,7 +23,7 @@ import {
 } from "../../infra/plan/capacity";
 import { containerInsightsWorkloads, nodeShape } from "../../infra/plan/capacityData";
 import { planCapacity } from "../../infra/plan/capacityPlan";
-import { applyKnativeServing, podRequest, poolsFromPlan, workloadsFromObjects, type OperatorSettings } from "../../infra/plan/capacityWorkloads";
+import { applyKnativeServing, knativeStartReplicas, podRequest, poolsFromPlan, workloadsFromObjects, type OperatorSettings } from "../../infra/plan/capacityWorkloads";
 import { renderCharts } from "../../infra/plan/helm";
 import { REPO_ROOT } from "../../infra/plan/render";
 import { renderStackFile, type RecordedResource, type Rendering } from "../harness/render";
@@ -190,17 +190,28 @@ describe("pods that controllers and operators create", () => {
         expect([ws["with-hpa"]!.replicas, ws["with-keda"]!.replicas, ws.plain!.replicas, ws.job!.replicas]).toEqual([2, 0, 1, 3]);
     });
 
+    it("a Knative revision starts at its initial scale: 1 unless zero initial scale is both allowed and asked for, never below minReplicas", () => {
+        const zero = { "autoscaling.knative.dev/initial-scale": "0" };
+        expect(knativeStartReplicas(0, undefined, {})).toBe(1);
+        expect(knativeStartReplicas(0, zero, {})).toBe(1);
+        expect(knativeStartReplicas(0, zero, { "allow-zero-initial-scale": "true" })).toBe(0);
+        expect(knativeStartReplicas(0, undefined, { "allow-zero-initial-scale": "true" })).toBe(1);
+        expect(knativeStartReplicas(0, undefined, { "allow-zero-initial-scale": "true", "initial-scale": "0" })).toBe(0);
+        expect(knativeStartReplicas(2, zero, { "allow-zero-initial-scale": "true" })).toBe(2);
+        expect(knativeStartReplicas(1, { "autoscaling.knative.dev/initial-scale": "3" }, {})).toBe(3);
+    });
+
     it("an InferenceService in Knative mode gets queue-proxy, KServe's default resources when it sets none, and minReplicas (default 1)", () => {
         const isvc = (name: string, minReplicas: number | undefined, resources?: unknown) => ({
             apiVersion: "serving.kserve.io/v1beta1",
             kind: "InferenceService",
-            metadata: { name, annotations: { "serving.kserve.io/deploymentMode": "Knative" } },
+            metadata: { name, annotations: { "serving.kserve.io/deploymentMode": "Knative", "autoscaling.knative.dev/initial-scale": "0" } },
             spec: { predictor: { minReplicas, tolerations: [GPU_TOLERATION], model: { modelFormat: { name: "huggingface" }, resources } } },
         });
         const ws = by(
             workloadsFromObjects(
                 [isvc("zero", 0, { requests: { cpu: "2", memory: "4Gi" } }), isvc("one", 1, { requests: { cpu: "2", memory: "4Gi" }, limits: { "nvidia.com/gpu": 1 } }), isvc("dflt", undefined)].map((object) => ({ object, source: "test" })),
-                settings,
+                { ...settings, knativeAutoscaler: { "allow-zero-initial-scale": "true" } },
             ),
         );
         expect(ws["zero-predictor"]!.replicas).toBe(0);
