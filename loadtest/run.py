@@ -155,11 +155,12 @@ def tool_versions() -> dict[str, str]:
         m = re.search(rf"\bmod\s+{re.escape(module)}\s+(\S+)", out(["go", "version", "-m", path]))
         return m.group(1) if m else out([binary, "--version"]) or "unknown"
 
+    locust = re.search(r"locust (\S+)", out([sys.executable, "-m", "locust", "--version"]))
     return {
         "python": platform.python_version(),
-        "locust": out([sys.executable, "-m", "locust", "--version"]),
+        "locust": locust.group(1) if locust else "not installed",
         "vegeta": go_module("vegeta", "github.com/tsenart/vegeta/v12"),
-        "ghz": out(["ghz", "--version"]),
+        "ghz": go_module("ghz", "github.com/bojand/ghz"),
     }
 
 
@@ -290,16 +291,16 @@ class Runner:
                   f"-timeout={int(self.a.timeout)}s", "-output=results.bin"]
         self.scrape(t, d, "before")
         started = time.time()
-        poller = AsyncPoller(d, self.a.poll_interval_ms / 1000, self.a.timeout) if t.kind == "async" else None
-        code = self.exec(attack, d)
+        if t.kind == "async":
+            # Submit and poll at once: a job polled only after the attack would look slower than it was.
+            code = AsyncPoller(d, self.a.poll_interval_ms / 1000, self.a.timeout).attack_and_poll(attack[:-1], self.a.duration_s * 3 + self.a.timeout + 120)
+        else:
+            code = self.exec(attack, d)
+            self.exec(["vegeta", "encode", "--to", "json", "-output", "results.jsonl", "results.bin"], d)
+            os.remove(os.path.join(d, "results.bin"))
         ended = time.time()
         self.scrape(t, d, "after")
-        self.exec(["vegeta", "encode", "--to", "json", "-output", "results.jsonl", "results.bin"], d)
-        self.exec(["vegeta", "report", "-type=json", "-output", "report.json", "results.bin"], d)
-        os.remove(os.path.join(d, "results.bin"))
-        if poller:
-            poller.poll_all(os.path.join(d, "results.jsonl"))
-            ended = time.time()
+        self.exec(["vegeta", "report", "-type=json", "-output", "report.json", "results.jsonl"], d)
         report = json.load(open(os.path.join(d, "report.json")))
         return self.record(d, "vegeta", t, started, ended, code, rate=rate, durationS=self.a.duration_s, step=step or None, success=report.get("success"),
                            p99Ms=report.get("latencies", {}).get("99th", 0) / 1e6)
@@ -322,7 +323,7 @@ class Runner:
         res = json.load(open(os.path.join(d, "ghz.json"))) if os.path.exists(os.path.join(d, "ghz.json")) else {}
         ok = (res.get("statusCodeDistribution") or {}).get("OK", 0)
         p99 = next((x["latency"] for x in res.get("latencyDistribution") or [] if x.get("percentage") == 99), 0)
-        return self.record(d, "ghz", t, started, ended, code, rate=rate, count=n, step=step or None, success=ok / n, p99Ms=p99 / 1e6)
+        return self.record(d, "ghz", t, started, ended, code, rate=rate, count=n, durationS=n / rate, step=step or None, success=ok / n, p99Ms=p99 / 1e6)
 
     def open_loop(self, t: Target, rate: float, step: str = "") -> dict[str, Any]:
         return self.ghz(t, rate, step) if t.kind == "grpc-v2" else self.vegeta(t, rate, step)
@@ -358,7 +359,7 @@ class AsyncPoller:
         self.timeout = timeout_s
         self.lock = threading.Lock()
 
-    def poll_one(self, base: str, submitted: float, status_url: str, job_id: str) -> dict[str, Any]:
+    def poll_one(self, base: str, submitted: float, status_url: str, job_id: str, seen: float) -> dict[str, Any]:
         deadline = time.time() + self.timeout
         polls = 0
         while time.time() < deadline:
@@ -367,29 +368,43 @@ class AsyncPoller:
                 with urllib.request.urlopen(base + status_url, timeout=10) as r:
                     body = json.load(r)
                 if body.get("status") in ("done", "failed"):
-                    return {"jobId": job_id, "submitted": submitted, "finished": time.time(), "status": body["status"], "polls": polls}
+                    return {"jobId": job_id, "submitted": submitted, "finished": time.time(), "status": body["status"], "polls": polls, "pollStartLagS": seen - submitted}
             except (OSError, ValueError):
                 pass
             time.sleep(self.interval)
-        return {"jobId": job_id, "submitted": submitted, "finished": None, "status": "timeout", "polls": polls}
+        return {"jobId": job_id, "submitted": submitted, "finished": None, "status": "timeout", "polls": polls, "pollStartLagS": seen - submitted}
 
-    def poll_all(self, results_path: str) -> None:
-        jobs = []
-        with open(results_path, encoding="utf-8") as f:
-            for line in f:
+    def attack_and_poll(self, attack: list[str], limit_s: float) -> int:
+        """`vegeta attack | vegeta encode --to json`, read line by line: each accepted job is
+        polled from the moment its submit result arrives."""
+        log = open(os.path.join(self.d, "tool.log"), "a", encoding="utf-8")
+        log.write("$ " + " ".join(attack) + " | vegeta encode --to json\n")
+        log.flush()
+        atk = subprocess.Popen(attack, cwd=self.d, stdout=subprocess.PIPE, stderr=log)
+        enc = subprocess.Popen(["vegeta", "encode", "--to", "json"], cwd=self.d, stdin=atk.stdout, stdout=subprocess.PIPE, stderr=log)
+        atk.stdout.close()  # type: ignore[union-attr]
+        timer = threading.Timer(limit_s, lambda: (atk.kill(), enc.kill()))
+        timer.start()
+        futures = []
+        with concurrent.futures.ThreadPoolExecutor(max_workers=64) as ex, open(os.path.join(self.d, "results.jsonl"), "w", encoding="utf-8") as out:
+            for line in enc.stdout:  # type: ignore[union-attr]
+                out.write(line.decode())
                 r = json.loads(line)
                 if r.get("code") not in (200, 202):
                     continue
                 body = json.loads(base64.b64decode(r.get("body") or "") or b"{}")
-                ts = r["timestamp"]
-                submitted = _rfc3339(ts) + r["latency"] / 1e9
+                # Submitted = when the gateway answered (vegeta's timestamp is when the request started).
+                submitted = _rfc3339(r["timestamp"]) + r["latency"] / 1e9
                 base = urllib.parse.urlsplit(r.get("url") or "")
-                jobs.append((f"{base.scheme}://{base.netloc}", submitted, body["statusUrl"], body["jobId"]))
-        with concurrent.futures.ThreadPoolExecutor(max_workers=32) as ex:
-            out = list(ex.map(lambda j: self.poll_one(*j), jobs))
+                futures.append(ex.submit(self.poll_one, f"{base.scheme}://{base.netloc}", submitted, body["statusUrl"], body["jobId"], time.time()))
+            results = [f.result() for f in futures]
+        timer.cancel()
+        code = atk.wait() or enc.wait()
+        log.close()
         with open(os.path.join(self.d, "jobs.jsonl"), "w", encoding="utf-8") as f:
-            for o in out:
+            for o in results:
                 f.write(json.dumps(o) + "\n")
+        return code
 
 
 def _rfc3339(ts: str) -> float:
