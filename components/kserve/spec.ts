@@ -49,7 +49,10 @@ export interface KServeGraphSettings {
 }
 
 export interface Finding {
-    field: string;
+    /** Where in the model or graph entry, e.g. ["steps", 0, "model"]. */
+    path: (string | number)[];
+    /** The value at that path, when it is one field. */
+    input?: unknown;
     message: string;
 }
 
@@ -57,33 +60,32 @@ export interface Finding {
 export function modelErrors(m: KServeModelSettings, defaultMode: "Knative" | "Standard"): Finding[] {
     const errors: Finding[] = [];
     const mode = m.deploymentMode ?? defaultMode;
-    if (m.minReplicas > m.maxReplicas) errors.push({ field: "minReplicas", message: `must be <= maxReplicas (${m.maxReplicas})` });
     if (mode === "Knative") {
         if (m.autoscalerClass === "kpa" && (m.scaleMetric === "cpu" || m.scaleMetric === "memory")) {
-            errors.push({ field: "scaleMetric", message: `"${m.scaleMetric}" is not a metric of Knative's KPA autoscaler (concurrency or rps); set autoscalerClass: hpa to scale on ${m.scaleMetric}` });
+            errors.push({ path: ["scaleMetric"], input: m.scaleMetric, message: `"${m.scaleMetric}" is not a metric of Knative's KPA autoscaler (concurrency or rps); set autoscalerClass: hpa to scale on ${m.scaleMetric}` });
         }
         if (m.autoscalerClass === "hpa" && (m.scaleMetric === "concurrency" || m.scaleMetric === "rps")) {
-            errors.push({ field: "scaleMetric", message: `"${m.scaleMetric}" needs the KPA class; the HPA class scales on cpu or memory` });
+            errors.push({ path: ["scaleMetric"], input: m.scaleMetric, message: `"${m.scaleMetric}" needs the KPA class; the HPA class scales on cpu or memory` });
         }
         if (m.autoscalerClass === "hpa" && m.minReplicas === 0) {
-            errors.push({ field: "minReplicas", message: "the HPA autoscaler class cannot scale to zero; use the KPA class or minReplicas >= 1" });
+            errors.push({ path: ["minReplicas"], input: m.minReplicas, message: "the HPA autoscaler class cannot scale to zero; use the KPA class or minReplicas >= 1" });
         }
     } else {
-        if (m.minReplicas === 0) errors.push({ field: "minReplicas", message: "Standard deployment mode (Deployment + HPA) cannot scale to zero; use Knative mode or minReplicas >= 1" });
+        if (m.minReplicas === 0) errors.push({ path: ["minReplicas"], input: m.minReplicas, message: "Standard deployment mode (Deployment + HPA) cannot scale to zero; use Knative mode or minReplicas >= 1" });
         if (m.scaleMetric === "concurrency" || m.scaleMetric === "rps") {
-            errors.push({ field: "scaleMetric", message: `Standard deployment mode scales with an HPA on cpu or memory, not "${m.scaleMetric}"` });
+            errors.push({ path: ["scaleMetric"], input: m.scaleMetric, message: `Standard deployment mode scales with an HPA on cpu or memory, not "${m.scaleMetric}"` });
         }
     }
     const choice = chooseProtocol(m.runtime, m.protocol);
-    if ("error" in choice) errors.push({ field: "protocol", message: choice.error });
+    if ("error" in choice) errors.push({ path: ["protocol"], input: m.protocol, message: choice.error });
     if (m.batcher.enabled && m.protocol === "grpc-v2") {
-        errors.push({ field: "batcher", message: "the KServe batcher is an HTTP sidecar and cannot batch gRPC; batch a REST model or turn the batcher off" });
+        errors.push({ path: ["batcher"], input: m.batcher, message: "the KServe batcher is an HTTP sidecar and cannot batch gRPC; batch a REST model or turn the batcher off" });
     }
     if (m.containerConcurrency > 0 && m.scaleMetric === "concurrency" && m.scaleTarget > m.containerConcurrency) {
-        errors.push({ field: "scaleTarget", message: `a concurrency target of ${m.scaleTarget} can never be reached with containerConcurrency ${m.containerConcurrency}` });
+        errors.push({ path: ["scaleTarget"], input: m.scaleTarget, message: `a concurrency target of ${m.scaleTarget} can never be reached with containerConcurrency ${m.containerConcurrency}` });
     }
     if (m.runtime !== "huggingface" && !m.storageUri) {
-        errors.push({ field: "storageUri", message: `the ${m.runtime} runtime loads a model from storageUri (s3://, gs://, https://, hf://); set one` });
+        errors.push({ path: ["storageUri"], input: m.storageUri, message: `the ${m.runtime} runtime loads a model from storageUri (s3://, gs://, https://, hf://); set one` });
     }
     return errors;
 }
@@ -95,23 +97,23 @@ export function graphErrors(g: KServeGraphSettings, models: Pick<KServeModelSett
     g.steps.forEach((step, i) => {
         const model = byName.get(step.model);
         if (!model) {
-            errors.push({ field: `steps[${i}].model`, message: `no model named "${step.model}" in mlserve:kserveModels (models: ${[...byName.keys()].join(", ") || "none"})` });
+            errors.push({ path: ["steps", i, "model"], message: `no model named "${step.model}" in mlserve:kserveModels (models: ${[...byName.keys()].join(", ") || "none"})` });
         } else if (model.protocol === "grpc-v2") {
-            errors.push({ field: `steps[${i}].model`, message: `"${step.model}" serves gRPC; the graph router calls models over REST` });
+            errors.push({ path: ["steps", i, "model"], message: `"${step.model}" serves gRPC; the graph router calls models over REST` });
         }
     });
-    if (g.routerType === "Ensemble" && g.steps.length < 2) errors.push({ field: "steps", message: "an Ensemble combines at least two models" });
+    if (g.routerType === "Ensemble" && g.steps.length < 2) errors.push({ path: ["steps"], message: "an Ensemble combines at least two models" });
     const protocols = new Set(g.steps.map((s) => byName.get(s.model)?.protocol).filter((p) => p !== undefined));
     if ((g.routerType === "Ensemble" || g.routerType === "Splitter") && protocols.size > 1) {
-        errors.push({ field: "steps", message: `all steps receive the same request body, so they must share one protocol (got ${[...protocols].join(", ")})` });
+        errors.push({ path: ["steps"], message: `all steps receive the same request body, so they must share one protocol (got ${[...protocols].join(", ")})` });
     }
     if (g.routerType === "Splitter") {
         const total = g.steps.reduce((s, st) => s + (st.weight ?? 0), 0);
-        if (total !== 100) errors.push({ field: "steps", message: `Splitter weights must add up to 100 (got ${total})` });
+        if (total !== 100) errors.push({ path: ["steps"], message: `Splitter weights must add up to 100 (got ${total})` });
     }
     const names = g.steps.map((s) => s.name);
     names.forEach((n, i) => {
-        if (names.indexOf(n) !== i) errors.push({ field: `steps[${i}].name`, message: `duplicates another step name "${n}"` });
+        if (names.indexOf(n) !== i) errors.push({ path: ["steps", i, "name"], message: `duplicates another step name "${n}"` });
     });
     return errors;
 }

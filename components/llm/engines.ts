@@ -148,7 +148,7 @@ export interface VariantCheckInput extends Pick<EngineOptions, "maxInputTokens" 
 
 export interface Finding {
     /** Field of the variant the finding is about. */
-    field: string;
+    field: keyof VariantCheckInput;
     message: string;
 }
 

@@ -5,10 +5,11 @@
  */
 import type { z } from "zod";
 import * as pulumi from "@pulumi/pulumi";
-import { GPU_INSTANCE_TYPES } from "../../components/cluster/instanceTypes";
+import { GPU_INSTANCE_TYPES, isGpuInstanceType } from "../../components/cluster/instanceTypes";
 import { variantWarnings } from "../../components/llm/engines";
-import { SECRET_KEYS } from "./fleetSchema";
-import { awsRegion, MLSERVE_KEYS, stackConfigSchema, type StackConfig } from "./schema";
+import { SECRET_KEYS } from "./fleet";
+import type { Issue } from "./rules";
+import { awsRegion, MLSERVE_KEYS, STACK_RULES, stackConfigSchema, type StackConfig } from "./schema";
 import { didYouMean } from "./suggest";
 import { applyParking, parkingWarnings } from "../lifecycle/park";
 
@@ -54,14 +55,15 @@ export function parseStackConfig(
     for (const [fullKey, value] of Object.entries(raw)) {
         const [ns, key] = splitKey(fullKey);
         if (ns !== NAMESPACE || key === undefined) continue;
-        if ((SECRET_KEYS as readonly string[]).includes(key)) {
+        const secretKey = SECRET_KEYS.find((k) => k === key);
+        if (secretKey) {
             // Never echo the value: it is a credential, even when it was stored in the clear by mistake.
             if (ctx.isSecret && !ctx.isSecret(fullKey)) {
                 problems.push({ path: fullKey, message: `must be stored encrypted: run \`pulumi config set --secret ${fullKey} <value>\`` });
             } else if (value.trim() === "") {
                 problems.push({ path: fullKey, message: "is empty" });
             } else {
-                secrets[key as (typeof SECRET_KEYS)[number]] = pulumi.secret(value);
+                secrets[secretKey] = pulumi.secret(value);
             }
             continue;
         }
@@ -100,6 +102,7 @@ export function parseStackConfig(
 
     const parsed = stackConfigSchema.safeParse(mlserve, { reportInput: true });
     if (!parsed.success) problems.push(...parsed.error.issues.flatMap(toProblems));
+    problems.push(...ruleProblems(mlserve));
 
     if (problems.length > 0 || !parsed.success || !region.success) {
         throw new ConfigError(problems, ctx.source);
@@ -118,10 +121,19 @@ export function parseStackConfig(
  */
 export function parkedConfigProblems(config: StackConfig, park: (c: StackConfig) => StackConfig = applyParking): ConfigProblem[] {
     const parked = park({ ...config, lifecycle: { ...config.lifecycle, parked: true } });
-    const keys = Object.fromEntries(MLSERVE_KEYS.map((k) => [k, (parked as unknown as Record<string, unknown>)[k]]));
-    const result = stackConfigSchema.safeParse(keys, { reportInput: true });
-    if (result.success) return [];
-    return result.error.issues.flatMap(toProblems).map((p) => ({ ...p, message: `when parked (mlserve:lifecycle.parked: true): ${p.message}` }));
+    const { project: _p, stack: _s, region: _r, secrets: _secrets, ...mlserve } = parked;
+    const result = stackConfigSchema.safeParse(mlserve, { reportInput: true });
+    const problems = [...(result.success ? [] : result.error.issues.flatMap(toProblems)), ...ruleProblems(mlserve)];
+    return problems.map((p) => ({ ...p, message: `when parked (mlserve:lifecycle.parked: true): ${p.message}` }));
+}
+
+/** Every area's cross-field rules, on the raw `mlserve:` map (each rule parses what it reads). */
+function ruleProblems(mlserve: Record<string, unknown>): ConfigProblem[] {
+    return STACK_RULES.flatMap((check) => check(mlserve)).map(issueProblem);
+}
+
+function issueProblem(issue: Issue): ConfigProblem {
+    return { path: `${NAMESPACE}:${pathText(issue.path)}`, given: issue.input === undefined ? undefined : preview(issue.input), message: issue.message };
 }
 
 function configWarnings(c: StackConfig): string[] {
@@ -134,7 +146,7 @@ function configWarnings(c: StackConfig): string[] {
     if (c.cluster.natGateways === "single") {
         warnings.push("mlserve:cluster.natGateways is \"single\": nodes lose egress if that AZ fails. Use \"perAz\" in production.");
     }
-    const gpu = GPU_INSTANCE_TYPES[c.gpuNodes.instanceType as keyof typeof GPU_INSTANCE_TYPES];
+    const gpu = isGpuInstanceType(c.gpuNodes.instanceType) ? GPU_INSTANCE_TYPES[c.gpuNodes.instanceType] : undefined;
     c.variants.forEach((v, i) => {
         for (const w of variantWarnings(v, gpu)) {
             warnings.push(`mlserve:variants[${i}].${w.field} (variant ${v.name}): ${w.message}`);

@@ -185,7 +185,7 @@ describe("node groups", () => {
 
     it("system group: CPU AMI, no taints, in private subnets only", () => {
         const system = one(dev, "aws:eks/nodeGroup:NodeGroup", "mlserve-dev-system");
-        expect(system.inputs).toMatchObject({ instanceTypes: ["m6i.large"], amiType: "AL2023_x86_64_STANDARD", taints: [], scalingConfig: { minSize: 1, desiredSize: 2, maxSize: 3 } });
+        expect(system.inputs).toMatchObject({ instanceTypes: ["m6i.xlarge"], amiType: "AL2023_x86_64_STANDARD", taints: [], scalingConfig: { minSize: 1, desiredSize: 2, maxSize: 3 } });
         const privateIds = ofType(dev, "aws:ec2/subnet:Subnet").filter((s) => !s.inputs.mapPublicIpOnLaunch).map((s) => s.state.id);
         expect([...(system.inputs.subnetIds as string[])].sort()).toEqual([...privateIds].sort());
     });

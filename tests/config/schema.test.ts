@@ -37,7 +37,7 @@ describe("stack config defaults", () => {
             logRetentionDays: 30,
         });
         expect(config.gpuNodes).toMatchObject({ instanceType: "g5.4xlarge", minSize: 0, desiredSize: 1, maxSize: 2, diskSizeGiB: 200 });
-        expect(config.systemNodes).toMatchObject({ instanceType: "m6i.large", minSize: 1, desiredSize: 2, maxSize: 3 });
+        expect(config.systemNodes).toMatchObject({ instanceType: "m6i.xlarge", minSize: 1, desiredSize: 2, maxSize: 3 });
         expect(config.region).toBe("us-east-1");
         expect(config.stack).toBe("dev");
     });

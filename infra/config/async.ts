@@ -1,0 +1,77 @@
+/** `mlserve:async`: the SQS-backed async inference path (gateway, queue, worker), with what it needs. */
+import { z } from "zod";
+import { addons } from "./addons";
+import { DEFAULT_VARIANTS } from "./fleet";
+import { at, rule, validItems, type Check, type Issue } from "./rules";
+import { minNotAboveMax, pinnedImage } from "./validators";
+
+const workerReplicas = {
+    /** 0 = scale to zero when the queue is empty. */
+    minReplicas: z.int().min(0).max(100).default(0),
+    maxReplicas: z.int().min(1).max(100).default(4),
+};
+const gatewayReplicas = { minReplicas: z.int().min(1).max(100).default(2), maxReplicas: z.int().min(1).max(100).default(5) };
+const enabled = z.boolean().default(true);
+const variants = z.array(z.string().min(1)).optional();
+
+export const asyncSchema = z.strictObject({
+    enabled,
+    /** Pinned image refs; a missing one is built from services/Dockerfile into ECR by the stack. */
+    images: z.strictObject({ gateway: pinnedImage.optional(), worker: pinnedImage.optional() }).prefault({}),
+    /** Variants jobs may target (default: every mlserve:variants entry). */
+    variants,
+    /** Deliveries before a message moves to the dead-letter queue (and its job is reported failed). */
+    maxReceiveCount: z.int().min(1).max(100).default(5),
+    /** Worst-case model latency per attempt; the queue's visibility timeout is sized from it. */
+    modelTimeoutSeconds: z.int().min(1).max(3600).default(120),
+    /** Model call attempts per delivery. */
+    attempts: z.int().min(1).max(10).default(3),
+    messageRetentionDays: z.int().min(1).max(14).default(4),
+    /** Results, payloads and job markers expire after this many days (S3 lifecycle). */
+    resultRetentionDays: z.int().min(1).max(3650).default(7),
+    worker: z
+        .strictObject({
+            concurrency: z.int().min(1).max(256).default(8),
+            ...workerReplicas,
+            /** KEDA target: visible + in-flight messages per replica. */
+            messagesPerReplica: z.int().min(1).max(1000).default(5),
+            /** Messages needed to wake from zero. */
+            activationMessages: z.int().min(0).max(1000).default(0),
+        })
+        .prefault({}),
+    gateway: z
+        .strictObject({
+            ...gatewayReplicas,
+            targetCpuUtilizationPercent: z.int().min(1).max(100).default(70),
+        })
+        .prefault({}),
+});
+
+/** The async path's own switch and targets, read by the rules that need the rest of the stack. */
+const asyncTargets = z.object({ enabled, variants }).prefault({});
+/** Variant names, even when other fields of a variant are broken. */
+const variantNames = validItems(z.object({ name: z.string() })).prefault(DEFAULT_VARIANTS);
+
+export const asyncRules: Check[] = [
+    at("async", [at("worker", [rule(workerReplicas, minNotAboveMax)]), at("gateway", [rule(gatewayReplicas, minNotAboveMax)])]),
+    rule({ async: asyncTargets, addons }, (v): Issue[] => {
+        if (!v.async.enabled) return [];
+        const needs = [
+            { on: v.addons.keda.enabled, message: "the async worker is scaled by KEDA: set mlserve:addons.keda.enabled to true, or turn the async path off" },
+            { on: v.addons.metricsServer.enabled, message: "the async gateway's HorizontalPodAutoscaler needs metrics-server: set mlserve:addons.metricsServer.enabled to true, or turn the async path off" },
+        ];
+        return needs.filter((n) => !n.on).map((n) => ({ path: ["async", "enabled"], input: true, message: n.message }));
+    }),
+    rule({ async: asyncTargets, variants: variantNames }, (v): Issue[] => {
+        if (!v.async.enabled) return [];
+        const names = v.variants.map((x) => x.value.name);
+        if (v.async.variants === undefined) {
+            return names.length === 0 ? [{ path: ["async", "enabled"], input: true, message: "the async path targets LLM variants, and mlserve:variants is empty" }] : [];
+        }
+        return v.async.variants.flatMap((n, i): Issue[] =>
+            names.includes(n) ? [] : [{ path: ["async", "variants", i], input: n, message: `no variant named "${n}" in mlserve:variants (variants: ${names.join(", ") || "none"})` }],
+        );
+    }),
+];
+
+export type AsyncConfig = z.infer<typeof asyncSchema>;

@@ -1,0 +1,62 @@
+/**
+ * Field validators every config area uses, defined once: Kubernetes quantities
+ * and names, durations, pinned images, and the min <= max rule.
+ */
+import { z } from "zod";
+import type { Issue } from "./rules";
+
+/** A Kubernetes resource quantity: 500m, 4, 32Gi. */
+export const quantity = z.string().regex(/^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti)?$/, "must be a Kubernetes quantity such as 500m, 4, 32Gi");
+
+const UNIT_SECONDS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600 };
+
+/** Seconds in a duration such as 30s, 5m or 1h; NaN when it is not one. */
+export function durationSeconds(s: string): number {
+    const m = /^(\d+)(s|m|h)$/.exec(s);
+    return m ? Number(m[1]) * (UNIT_SECONDS[m[2] ?? ""] ?? NaN) : NaN;
+}
+
+/** A duration such as 30s, 2m or 1h (Go and Knative read these), optionally bounded. */
+export function duration(bounds?: { min: number; max: number; what: string }) {
+    if (!bounds) return z.string().regex(/^\d+(s|m|h)$/, "must be a duration such as 30s, 5m or 1h");
+    return z.string().refine((s) => durationSeconds(s) >= bounds.min && durationSeconds(s) <= bounds.max, {
+        message: `must be a duration such as 30s, 2m or 1h, between ${bounds.min}s and ${bounds.max}s (${bounds.what})`,
+    });
+}
+
+/** A DNS label starting with a letter, at most `max` characters. */
+export function dnsLabel(max: number) {
+    return z.string().regex(new RegExp(`^[a-z]([-a-z0-9]{0,${max - 2}}[a-z0-9])?$`), `must be a DNS label of 1-${max} characters starting with a letter`);
+}
+
+/** A container image reference with an explicit tag or digest, never `latest`. */
+export const pinnedImage = z
+    .string()
+    .refine((s) => /@sha256:[0-9a-f]{64}$/.test(s) || /:[\w][\w.-]{0,127}$/.test(s.split("/").pop() ?? ""), {
+        message: "must pin a tag or digest, e.g. <registry>/<image>:<version>",
+    })
+    .refine((s) => !/:latest$/.test(s), { message: "must not use the floating tag latest; pin a version" });
+
+/** Kubernetes label rules (qualified name, optional DNS prefix), as EKS node groups enforce them. */
+export const labelKey = z
+    .string()
+    .regex(
+        /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/,
+        "must be a Kubernetes label key: [prefix/]name, name up to 63 alphanumerics, '-', '_' or '.'",
+    )
+    .refine((k) => !/(^|\.)(kubernetes\.io|k8s\.io)\//.test(k), {
+        message: "kubernetes.io/ and k8s.io/ label prefixes are reserved; use your own prefix such as mlserve.io/",
+    });
+export const labelValue = z
+    .string()
+    .regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/, "must be a Kubernetes label value: up to 63 alphanumerics, '-', '_' or '.'");
+
+/** `min` must not exceed `max`; the issue sits on the min field. */
+export function minNotAboveMax(v: { minReplicas: number; maxReplicas: number }): Issue[] {
+    return v.minReplicas > v.maxReplicas ? [{ path: ["minReplicas"], input: v.minReplicas, message: `must be <= maxReplicas (${v.maxReplicas})` }] : [];
+}
+
+/** Stacks named prod, production, prod-eu, production.us, ... are production: never parked or reaped, stricter policy. */
+export function isProductionStack(stack: string): boolean {
+    return /^prod(uction)?([-_.]|$)/.test(stack);
+}
