@@ -41,11 +41,15 @@ def save_variant(out_dir: str | Path, name: str, steps: list[str], float_model, 
     tokenizer.save_pretrained(out)
     if int8_model is not None:
         torch.save(int8_model.state_dict(), out / INT8_FILE)
-    if heads:
-        runtime = ("loads model.safetensors (pruned heads as zeros): same predictions, full size and "
-                   "latency; the measured compact model needs mlserve_optimize.artifacts.load_model")
-        if int8_model is not None:
-            runtime += " (and so does int8)"
+    # What KServe's stock Hugging Face runtime does with this directory (it reads only
+    # config.json, model.safetensors and the tokenizer).
+    if heads and int8_model is not None:
+        runtime = ("loads model.safetensors (float, pruned heads as zeros): the predictions of the float "
+                   "model this was quantized from, at full size and latency; the measured compact int8 "
+                   "model needs mlserve_optimize.artifacts.load_model")
+    elif heads:
+        runtime = ("loads model.safetensors (pruned heads as zeros): the measured predictions, at full "
+                   "size and latency; the compact model needs mlserve_optimize.artifacts.load_model")
     elif int8_model is not None:
         runtime = ("loads the float weights (model.safetensors) and serves them in float; "
                    "the int8 model needs mlserve_optimize.artifacts.load_model")
@@ -59,6 +63,8 @@ def save_variant(out_dir: str | Path, name: str, steps: list[str], float_model, 
         "int8_file": INT8_FILE if int8_model is not None else None,
         "pruned_heads": pruned_heads_record(float_model),
         "kserve_huggingface_runtime": runtime,
+        # True when the stock runtime serves exactly the model whose metrics.json this is.
+        "kserve_as_measured": runtime == "loads as-is",
         "torch": torch.__version__,
     }
     (out / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")

@@ -201,6 +201,7 @@ def run(cfg: RunConfig, teacher, teacher_tokenizer, train: Sequence[Example], ev
             "machine": summary["machine"],
             "steps_detail": history,
             "serving": {"kserve_huggingface_runtime": meta["kserve_huggingface_runtime"],
+                        "kserve_as_measured": meta["kserve_as_measured"],
                         "loader": "mlserve_optimize.artifacts.load_model"},
         }
         if name == "baseline":

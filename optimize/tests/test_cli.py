@@ -70,6 +70,25 @@ def test_flags_win_over_environment_and_local_output(files, monkeypatch, tmp_pat
     assert m["steps_detail"]["sparse"]["target"] == 0.3
 
 
+def test_a_named_student_with_its_own_tokenizer(files, tok, tmp_path):
+    """--student as a model directory (a Hub id in the cluster): here a tiny BERT, a different
+    architecture from the DistilBERT teacher, distilled then FFN- and head-pruned."""
+    teacher_dir, paths = files
+    student_dir = tmp_path / "student"
+    tiny.bert(seed=4, dim=16, layers=1, heads=2, ffn=32).save_pretrained(student_dir)
+    tok.save_pretrained(student_dir)
+    out = tmp_path / "out"
+    rc = cli.main(["--run-id", "r3", "--output", str(out), "--teacher", str(teacher_dir), "--student", str(student_dir),
+                   "--methods", "distill+ffn+heads", "--train-file", str(paths["train"]), "--eval-file", str(paths["eval"]),
+                   "--train-steps", "80", "--recovery-steps", "0", "--lr", "0.003", "--latency-repeats", "1",
+                   "--threads", "1", "--device", "cpu", "--head-fraction", "0.5", "--max-length", str(tiny.MAX_LEN)])
+    assert rc == 0
+    m = json.loads((out / "distill-ffn-heads" / "metrics.json").read_text())
+    assert json.loads((out / "distill-ffn-heads" / "config.json").read_text())["model_type"] == "bert"
+    assert m["student"] == str(student_dir) and m["steps_detail"]["heads"]["pruned_heads"]
+    assert m["agreement_with_teacher"] >= 0.8
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--output", "/tmp/x"], "required"),
     (["--run-id", "Run_1", "--output", "/tmp/x"], "DNS label"),

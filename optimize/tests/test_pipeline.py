@@ -7,13 +7,13 @@ from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTok
 import tiny
 from mlserve_optimize import artifacts, evaluation, pipeline
 
-METHODS = "distill,ffn,heads,sparse,int8,distill+ffn+int8"
-VARIANTS = ["baseline", "distill", "ffn", "heads", "sparse", "int8", "distill-ffn", "distill-ffn-int8"]
+METHODS = "distill,ffn,heads,sparse,int8,distill+ffn+int8,heads+int8"
+VARIANTS = ["baseline", "distill", "ffn", "heads", "sparse", "int8", "distill-ffn", "distill-ffn-int8", "heads-int8"]
 
 
 def test_parse_methods_and_plan():
     chains = pipeline.parse_methods(METHODS)
-    assert chains[-1] == ["distill", "ffn", "int8"]
+    assert chains[-2] == ["distill", "ffn", "int8"]
     assert [pipeline.variant_name(s) for s in pipeline.plan(chains)] == VARIANTS[1:]
     for bad in ("", "prune", "int8+ffn", "ffn+distill", "ffn+ffn"):
         with pytest.raises(ValueError):
@@ -49,6 +49,8 @@ def test_every_step_is_saved_and_measured(run):
         assert 0 <= m["accuracy"] <= 1 and 0 <= m["f1"] <= 1
         assert m["latency_ms"]["batch_1"] > 0 and m["latency_ms"]["batch_8"] > 0
         assert m["size_bytes"] == (out / name / m["size_file"]).stat().st_size
+    as_measured = {n for n in VARIANTS if metrics(out, n)["serving"]["kserve_as_measured"]}
+    assert as_measured == {"baseline", "distill", "ffn", "sparse", "distill-ffn"}
     b = metrics(out, "baseline")
     assert b["vs_baseline"] == {"latency_batch_1": 1.0, "latency_batch_8": 1.0, "size": 1.0,
                                 "accuracy_delta": 0.0, "f1_delta": 0.0}
@@ -65,6 +67,7 @@ def test_what_each_method_changes(run):
     # int8 (torch.save, per-tensor pickle overhead) vs float (safetensors): the tiny model's
     # embeddings and overhead weigh much more than in DistilBERT, hence only 0.75.
     assert m["int8"]["vs_baseline"]["size"] < 0.75 and m["distill-ffn-int8"]["size_bytes"] < m["distill-ffn"]["size_bytes"]
+    assert m["heads-int8"]["size_bytes"] < m["heads"]["size_bytes"] < base["size_bytes"]
     # Unstructured sparsity: same dense file and shape, half the encoder weights zero, smaller gzipped.
     assert m["sparse"]["parameters"] == base["parameters"]
     assert m["sparse"]["encoder_sparsity"] >= 0.5 and base["encoder_sparsity"] < 0.01
