@@ -13,10 +13,11 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import type { Socket } from "node:net";
-import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from "fastify";
 import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { z } from "zod";
+import { Batcher } from "../shared/batch";
 import { INLINE_PAYLOAD_LIMIT_BYTES, isTerminal, JOB_ID, JobStore, keys, type JobMessage, type JobRecord, type JobState } from "../shared/jobs";
 import { DEFAULT_LIMITS, generateRequestSchema, sqsSafeJson, type VariantLimits } from "./request";
 
@@ -52,6 +53,9 @@ export function jobIdFor(key: string | undefined): string {
 export function requestHash(variant: string, requestJson: string): string {
     return createHash("sha256").update(`${variant}\n${requestJson}`).digest("hex");
 }
+
+/** Bodies up to this size are sent in batches of up to 10 (SQS allows 256 KiB per batch). */
+const BATCHED_BODY_BYTES = 16 * 1024;
 
 const RETRYABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "UND_ERR_SOCKET", "UND_ERR_CONNECT_TIMEOUT"]);
 /** AWS answers caused by the message's content: the same request can never succeed. */
@@ -147,7 +151,18 @@ export function buildGateway(o: GatewayOptions): FastifyInstance {
     app.get("/healthz", async () => ({ status: "ok" }));
     app.get("/metrics", async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 
-    const enqueue = (message: JobMessage) => o.sqs.send(new SendMessageCommand({ QueueUrl: o.queueUrl, MessageBody: sqsSafeJson(message) }));
+    // Concurrent submits share one SendMessageBatch (fewer queue calls per job). Only small bodies: a batch
+    // may carry 256 KiB in all, so 10 bodies of at most BATCHED_BODY_BYTES fit; larger ones go alone.
+    const sends = new Batcher<string>(async (bodies) => {
+        const out = await o.sqs.send(new SendMessageBatchCommand({ QueueUrl: o.queueUrl, Entries: bodies.map((MessageBody, i) => ({ Id: String(i), MessageBody })) }));
+        const failed = new Map((out.Failed ?? []).map((f) => [f.Id, Object.assign(new Error(f.Message ?? f.Code ?? "send failed"), { name: f.Code ?? "SendFailed", $fault: f.SenderFault ? "client" : "server" })]));
+        return bodies.map((_, i) => failed.get(String(i)));
+    });
+    const enqueue = async (message: JobMessage) => {
+        const body = sqsSafeJson(message);
+        if (Buffer.byteLength(body) <= BATCHED_BODY_BYTES) return sends.add(body);
+        await o.sqs.send(new SendMessageCommand({ QueueUrl: o.queueUrl, MessageBody: body }));
+    };
 
     app.post("/v1/jobs", async (req, reply) => {
         const parsed = submitSchema.safeParse(req.body);

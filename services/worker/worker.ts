@@ -142,7 +142,8 @@ export class Worker {
             );
             const failed = new Map((out.Failed ?? []).map((f) => [f.Id, f.Message ?? f.Code ?? "delete failed"]));
             return items.map((_, i) => (failed.has(String(i)) ? new Error(failed.get(String(i))) : undefined));
-        });
+            // Deletes wait up to 10 ms for company: nothing waits on them but the next receive's capacity.
+        }, 10, 10);
     }
 
     /** Start polling; resolves when stop() has been called and polling has ended. */
