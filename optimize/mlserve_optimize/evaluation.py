@@ -42,24 +42,49 @@ def quality(model, tokenizer, examples: Sequence[Example], max_length: int, devi
     return accuracy_f1(logits.argmax(-1).tolist(), [y for _, y in examples])
 
 
+def _latency_inputs(tokenizer, texts: Sequence[str], batch_size: int, max_length: int) -> list[dict]:
+    if len(texts) < batch_size:
+        texts = list(texts) * (batch_size // max(len(texts), 1) + 1)
+    return [encode(tokenizer, texts[i : i + batch_size], max_length)
+            for i in range(0, len(texts) - batch_size + 1, batch_size)][:8]
+
+
+def _timed(model, inputs: dict) -> float:
+    start = time.perf_counter()
+    model(**inputs)
+    return (time.perf_counter() - start) * 1000
+
+
 @torch.no_grad()
 def latency_ms(model, tokenizer, texts: Sequence[str], batch_size: int, max_length: int,
                repeats: int, warmup: int = 3) -> float:
     """Median wall time of one forward pass on the CPU, over `repeats` timed passes that
     cycle through fixed batches of real sentences (warm-up passes are not timed)."""
     model.eval()
-    if len(texts) < batch_size:
-        texts = list(texts) * (batch_size // max(len(texts), 1) + 1)
-    inputs = [encode(tokenizer, texts[i : i + batch_size], max_length)
-              for i in range(0, len(texts) - batch_size + 1, batch_size)][:8]
+    inputs = _latency_inputs(tokenizer, texts, batch_size, max_length)
     for i in range(warmup):
         model(**inputs[i % len(inputs)])
-    times = []
+    return statistics.median(_timed(model, inputs[i % len(inputs)]) for i in range(repeats))
+
+
+@torch.no_grad()
+def paired_latency_ms(model, tokenizer, baseline, baseline_tokenizer, texts: Sequence[str], batch_size: int,
+                      max_length: int, repeats: int, warmup: int = 3) -> tuple[float, float]:
+    """Medians for a model and its baseline timed alternately, pass by pass, on the same
+    inputs: load from other processes on a shared machine then hits both alike, so their
+    ratio holds even when the absolute numbers drift."""
+    model.eval()
+    baseline.eval()
+    mine = _latency_inputs(tokenizer, texts, batch_size, max_length)
+    theirs = _latency_inputs(baseline_tokenizer, texts, batch_size, max_length)
+    for i in range(warmup):
+        model(**mine[i % len(mine)])
+        baseline(**theirs[i % len(theirs)])
+    a, b = [], []
     for i in range(repeats):
-        start = time.perf_counter()
-        model(**inputs[i % len(inputs)])
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+        a.append(_timed(model, mine[i % len(mine)]))
+        b.append(_timed(baseline, theirs[i % len(theirs)]))
+    return statistics.median(a), statistics.median(b)
 
 
 def dir_bytes(path: str | Path, names: Sequence[str] | None = None) -> int:
