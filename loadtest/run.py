@@ -38,7 +38,7 @@ SENTENCES = ["the service was excellent", "the food was cold and the staff were 
 # flag, env suffix, default, help
 OPTIONS: list[tuple[str, str | None, str]] = [
     ("targets", None, "stack outputs JSON (`pulumi stack output --json`): a path, or the JSON itself"),
-    ("profile", "seed", "seed (locust, 100 users, 10/s, 5 min), rate (open loop at --rate) or sweep (open loop at each of --rates until saturation)"),
+    ("profile", "seed", "seed (locust, 100 users, 10/s, 5 min), rate (open loop at --rate), sweep (open loop at each of --rates until saturation), or a comma list run in turn"),
     ("run-id", None, "names the run; results go to <out> or s3://<bucket>/benchmarks/<run id>/"),
     ("out", None, "results directory, or s3://bucket[/prefix] (default prefix benchmarks/<run id>/)"),
     ("select", "", "comma list of targets: variant:<name>, kserve:<model>, graph:<name>, modelApi, asyncGateway (default: running variants, every model, modelApi, asyncGateway)"),
@@ -53,6 +53,7 @@ OPTIONS: list[tuple[str, str | None, str]] = [
     ("sweep-min-success", "0.99", "... or whose success ratio is below this"),
     ("max-new-tokens", "128", "max_new_tokens / max_tokens of LLM requests"),
     ("timeout", "120", "seconds per request"),
+    ("warmup", "10", "requests sent to each target (5 at a time) before it is measured; not recorded"),
     ("async-variant", "", "variant async jobs target (default: the first selected variant)"),
     ("poll-interval-ms", "200", "async: status poll interval"),
     ("locust-processes", "0", "locust --processes N (forked workers, one pod)"),
@@ -78,15 +79,16 @@ def parse_args(argv: list[str], env: dict[str, str]) -> argparse.Namespace:
     missing = [f"--{f} ({env_name(f)})" for f in ("targets", "run-id", "out") if not getattr(a, f.replace("-", "_"))]
     if missing:
         p.error("missing " + ", ".join(missing))
-    if a.profile not in PROFILES:
-        p.error(f"--profile must be one of {', '.join(PROFILES)}, not {a.profile!r}")
+    a.profiles = [x.strip() for x in a.profile.split(",") if x.strip()]
+    if not a.profiles or any(x not in PROFILES for x in a.profiles):
+        p.error(f"--profile must be one or more of {', '.join(PROFILES)} (comma-separated), not {a.profile!r}")
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}", a.run_id):
         p.error("--run-id: letters, digits, '.', '_' and '-' only (it becomes an S3 prefix)")
     try:
-        a.duration_s = parse_duration(a.duration) if a.duration else (300 if a.profile == "seed" else 60)
+        a.duration_s = parse_duration(a.duration) if a.duration else (300 if a.profiles == ["seed"] else 60)
         a.rates_list = [float(r) for r in str(a.rates).split(",") if r.strip()]
         for k in ("users", "spawn_rate", "rate", "sweep_max_p99_ms", "sweep_min_success", "max_new_tokens", "timeout", "poll_interval_ms",
-                  "locust_processes", "locust_expect_workers", "dataset_limit"):
+                  "locust_processes", "locust_expect_workers", "dataset_limit", "warmup"):
             setattr(a, k, float(getattr(a, k)))
     except ValueError as e:
         p.error(str(e))
@@ -171,6 +173,8 @@ class Runner:
         self.targets = targets
         self.workdir = workdir
         self.runs: list[dict[str, Any]] = []
+        self.profile = a.profiles[0]
+        self.warmed: set[str] = set()
         self.rows = load_rows(a.dataset, limit=int(a.dataset_limit) or None)
         self.prometheus = a.prometheus or (outputs.get("endpoints") or {}).get("prometheus", "")
 
@@ -229,7 +233,7 @@ class Runner:
 
     def record(self, d: str, tool: str, target: Target, started: float, ended: float, code: int, **params: Any) -> dict[str, Any]:
         info = {k: target.info.get(k) for k in ("engine", "model", "quantize", "replicas", "protocol") if target.info.get(k) is not None}
-        run = {"dir": os.path.relpath(d, self.workdir), "tool": tool, "target": target.key, "kind": target.kind, "url": target.url, **info,
+        run = {"dir": os.path.relpath(d, self.workdir), "profile": self.profile, "tool": tool, "target": target.key, "kind": target.kind, "url": target.url, **info,
                "startedAt": started, "endedAt": ended, "exitCode": code, **params}
         self.gpu_figures(d, started, ended)
         self.runs.append(run)
@@ -328,15 +332,52 @@ class Runner:
     def open_loop(self, t: Target, rate: float, step: str = "") -> dict[str, Any]:
         return self.ghz(t, rate, step) if t.kind == "grpc-v2" else self.vegeta(t, rate, step)
 
+    def warm_up(self, t: Target) -> None:
+        """A few unrecorded requests first: connections, caches and a cold server's first calls
+        (JIT, CUDA graphs, lazy loading) would otherwise land in the measured numbers."""
+        n = int(self.a.warmup)
+        if n <= 0 or t.key in self.warmed:
+            return
+        self.warmed.add(t.key)
+        started = time.time()
+        if t.kind == "grpc-v2":
+            d = tempfile.mkdtemp(prefix="warmup-")
+            data = {"model_name": t.info["model"], "inputs": [{"name": "input-0", "datatype": "BYTES", "shape": [1], "contents": {"bytes_contents": [base64.b64encode(SENTENCES[0].encode()).decode()]}}]}
+            self.exec(["ghz", "--insecure", "--proto", PROTO, "--call", "inference.GRPCInferenceService.ModelInfer", "-d", json.dumps(data), "-n", str(n), "-c", "5", t.url], d)
+            shutil.rmtree(d, ignore_errors=True)
+        else:
+            targets = self.vegeta_targets(t)
+
+            def one(i: int) -> None:
+                x = targets[i % len(targets)]
+                req = urllib.request.Request(x["url"], data=base64.b64decode(x["body"]), method="POST", headers={k: v[0] for k, v in x["header"].items()})
+                try:
+                    with urllib.request.urlopen(req, timeout=self.a.timeout) as r:
+                        body = json.load(r)
+                    if t.kind == "async":
+                        AsyncPoller("", self.a.poll_interval_ms / 1000, self.a.timeout).poll_one(t.url, 0, body["statusUrl"], body["jobId"], 0)
+                except (OSError, ValueError, KeyError):
+                    pass  # a warm-up failure shows again, and is counted, in the measured run
+
+            with concurrent.futures.ThreadPoolExecutor(max_workers=5) as ex:
+                list(ex.map(one, range(n)))
+        self.log(event="warmup", target=t.key, requests=n, seconds=round(time.time() - started, 2))
+
     # --- profiles ------------------------------------------------------------------
     def run(self) -> None:
+        for profile in self.a.profiles:
+            self.run_profile(profile)
+
+    def run_profile(self, profile: str) -> None:
+        self.profile = profile
         for t in self.targets:
-            if self.a.profile == "seed":
+            self.warm_up(t)
+            if profile == "seed":
                 if t.kind == "llm":
                     self.locust(t)
                 else:
                     self.open_loop(t, self.a.rate)
-            elif self.a.profile == "rate":
+            elif profile == "rate":
                 self.open_loop(t, self.a.rate)
             else:
                 for i, rate in enumerate(self.a.rates_list):

@@ -10,7 +10,7 @@ import { downloadResults, loadResults } from "./load";
 import { html, markdown } from "./render";
 import { summarize } from "./summarize";
 
-export async function buildReport(source: string, o: { out?: string; banner?: string } = {}): Promise<{ md: string; html: string; dir: string }> {
+export async function buildReport(source: string, o: { out?: string; banner?: string } = {}): Promise<{ md: string; html: string; dir: string; resultsDir: string }> {
     const dir = source.startsWith("s3://") ? await downloadResults(source) : source;
     const results = loadResults(dir);
     const rows = summarize(results.runs, results.manifest);
@@ -21,7 +21,7 @@ export async function buildReport(source: string, o: { out?: string; banner?: st
     const page = path.join(out, "report.html");
     fs.writeFileSync(md, markdown(rows, results.manifest, o));
     fs.writeFileSync(page, html(rows, results.manifest, charts, o));
-    return { md, html: page, dir: out };
+    return { md, html: page, dir: out, resultsDir: dir };
 }
 
 export function parseArgs(argv: string[]): { source: string; out?: string; banner?: string } {

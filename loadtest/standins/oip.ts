@@ -22,7 +22,11 @@ export interface StepDelays {
     postprocessMs: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Sleeps at least `ms` (a timer may fire a fraction of a millisecond early: loop). */
+async function sleep(ms: number): Promise<void> {
+    const end = performance.now() + ms;
+    for (let left = ms; left > 0; left = end - performance.now()) await new Promise((r) => setTimeout(r, Math.ceil(left)));
+}
 
 export class FakeKServe {
     readonly registry = new Registry();

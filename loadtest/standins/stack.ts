@@ -22,9 +22,9 @@ export const SAMPLE_DATASET = path.join(DATA_DIR, "sample_text_to_sql.jsonl");
 
 /** What the stand-ins inject; a test compares the report with these. */
 export const INJECTED = {
-    tgi: { validationMs: 50, queueMs: 100, prefillMs: 250, perTokenMs: 20 } satisfies TgiDelays,
-    vllm: { validationMs: 20, queueMs: 60, prefillMs: 220, perTokenMs: 15 } satisfies TgiDelays,
-    kserve: { preprocessMs: 30, predictMs: 120, postprocessMs: 25 } satisfies StepDelays,
+    tgi: { validationMs: 80, queueMs: 150, prefillMs: 300, perTokenMs: 40 } satisfies TgiDelays,
+    vllm: { validationMs: 40, queueMs: 100, prefillMs: 260, perTokenMs: 30 } satisfies TgiDelays,
+    kserve: { preprocessMs: 100, predictMs: 300, postprocessMs: 100 } satisfies StepDelays,
     gpu: { utilPercent: 87.5, memoryUsedMiB: 20480 },
 };
 

@@ -24,7 +24,10 @@ export interface FakeTgiOptions {
     port?: number;
 }
 
-const sleepUntil = (t: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, t - performance.now())));
+/** Sleeps until performance.now() >= t (a timer may fire a fraction of a millisecond early: loop). */
+async function sleepUntil(t: number): Promise<void> {
+    for (let left = t - performance.now(); left > 0; left = t - performance.now()) await new Promise((r) => setTimeout(r, Math.ceil(left)));
+}
 
 /** The question a prompt asks: the text after the last "Question:" up to the end marker. */
 export function questionOf(prompt: string): string {

@@ -120,6 +120,11 @@ export async function checkPage(file: string, timeoutMs = 30_000): Promise<PageC
         clearTimeout(timer);
         if (child.exitCode === null) child.kill("SIGKILL");
         await exited;
-        fs.rmSync(profile, { recursive: true, force: true });
+        // Chromium may still be flushing its profile as it dies: retry, and never fail the check for it.
+        try {
+            fs.rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+        } catch {
+            // left in the temp directory
+        }
     }
 }
