@@ -23,4 +23,4 @@ for name, rows in (("train", train), ("eval", evaluation)):
     (out / f"{name}.jsonl").write_text("".join(json.dumps({"text": t, "label": y}) + "\n" for t, y in rows))
 print(f"cd optimize && ../.venv/bin/python -m mlserve_optimize --run-id tiny --output {out}/run "
       f"--teacher {out}/teacher --student teacher-layers:2 --train-file {out}/train.jsonl --eval-file {out}/eval.jsonl "
-      f"--max-length {tiny.MAX_LEN} --train-steps 300 --recovery-steps 50 --lr 0.001 --threads 1 --device cpu")
+      f"--max-length {tiny.MAX_LEN} --train-steps 300 --recovery-steps 50 --lr 0.001 --latency-repeats 200 --threads 1 --device cpu")

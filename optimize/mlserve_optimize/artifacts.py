@@ -101,8 +101,8 @@ def load_tokenizer(model_dir: str | Path):
     return AutoTokenizer.from_pretrained(model_dir)
 
 
-def write_json(path: str | Path, data: dict) -> None:
-    Path(path).write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+def write_json(path: str | Path, data: dict, sort_keys: bool = True) -> None:
+    Path(path).write_text(json.dumps(data, indent=2, sort_keys=sort_keys) + "\n")
 
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:

@@ -242,7 +242,7 @@ def run(cfg: RunConfig, teacher, teacher_tokenizer, train: Sequence[Example], ev
         histories[steps] = {**histories[steps[:-1]], **st.log}
         measure(variant_name(steps), steps, st, histories[steps])
     summary["config"] = {k: v for k, v in asdict(cfg).items() if k != "extra"}
-    artifacts.write_json(out / "summary.json", summary)
+    artifacts.write_json(out / "summary.json", summary, sort_keys=False)  # variants in run order
     return summary
 
 
