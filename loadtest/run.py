@@ -481,7 +481,8 @@ def main(argv: list[str] | None = None, env: dict[str, str] | None = None) -> in
     outputs = load_targets(a.targets)
     targets = resolve_targets(outputs, a.select)
     s3 = a.out.startswith("s3://")
-    workdir = tempfile.mkdtemp(prefix=f"mlserve-{a.run_id}-") if s3 else a.out
+    # Absolute: the tools run with their run directory as the working directory.
+    workdir = tempfile.mkdtemp(prefix=f"mlserve-{a.run_id}-") if s3 else os.path.abspath(a.out)
     os.makedirs(workdir, exist_ok=True)
     if os.path.exists(os.path.join(workdir, "manifest.json")):
         raise SystemExit(f"{workdir} already holds a run (manifest.json): use a new directory or run id")
