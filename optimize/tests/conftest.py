@@ -1,9 +1,15 @@
 import copy
+import os
+import sys
 
-import pytest
-import torch
+# optimize/ on the path even when pytest runs with another folder's config (several test
+# folders in one run take the first argument's pytest.ini).
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-import tiny
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+import tiny  # noqa: E402
 
 # Two threads at most: CI shares two cores with other work; determinism over speed.
 torch.set_num_threads(1)
