@@ -91,15 +91,17 @@ export function buildPlatform(config: StackConfig): PlatformOutputs {
     const addons = new PlatformAddons(
         `${clusterName}-addons`,
         {
-            ...cfg.addons,
+            settings: cfg.addons,
             cluster: { name: cluster.name, plainName: clusterName, region: cfg.region, nodeGroupArns: [cluster.systemNodeGroup.arn, cluster.gpuNodeGroup.arn] },
             sqsQueueArns: asyncStorage ? [asyncStorage.queueArn] : undefined,
         },
         { providers },
     );
 
+    // Workloads read what they use from the add-ons' outputs (URLs, authentication, ingress, readiness).
+    const { metricsServer, keda, knative, kserve, observability } = addons.installed;
     const modelApi = cfg.modelApi.enabled
-        ? new ModelApi(`${clusterName}-model-api`, { settings: cfg.modelApi, parked: cfg.lifecycle.parked, waitFor: addons.metricsServer?.ready }, { providers })
+        ? new ModelApi(`${clusterName}-model-api`, { settings: cfg.modelApi, parked: cfg.lifecycle.parked, waitFor: metricsServer?.ready }, { providers })
         : undefined;
 
     const fleet = new LlmFleet(
@@ -108,21 +110,31 @@ export function buildPlatform(config: StackConfig): PlatformOutputs {
             variants: cfg.variants,
             fleet: cfg.fleet,
             hfToken: cfg.secrets.hfToken,
-            autoscalingReady: [...(addons.keda?.ready ?? []), ...(addons.observability?.ready ?? [])],
+            autoscalingReady: [...(keda?.ready ?? []), ...(observability?.ready ?? [])],
+            observability,
         },
         { providers },
     );
 
     const kserveModels =
-        addons.kserve && (cfg.kserveModels.length > 0 || cfg.kserveGraphs.length > 0)
+        kserve && (cfg.kserveModels.length > 0 || cfg.kserveGraphs.length > 0)
             ? new KServeModels(
                   `${clusterName}-kserve`,
-                  { models: cfg.kserveModels, graphs: cfg.kserveGraphs, kserve: addons.kserve, domain: cfg.addons.knative.domain },
+                  {
+                      models: cfg.kserveModels,
+                      graphs: cfg.kserveGraphs,
+                      kserve,
+                      ingress: knative ? { service: knative.ingress.external, domain: knative.domain } : undefined,
+                      observability,
+                  },
                   { providers },
               )
             : undefined;
 
-    const asyncServices = asyncStorage
+    // Config validation refuses the async path without KEDA; the builder refuses too.
+    if (asyncStorage && !keda) throw new Error("the async path needs the KEDA add-on (mlserve:addons.keda.enabled)");
+    const asyncServices =
+        asyncStorage && keda
         ? new AsyncServices(
               `${clusterName}-async`,
               {
@@ -133,7 +145,7 @@ export function buildPlatform(config: StackConfig): PlatformOutputs {
                   bucket: asyncStorage.bucketName,
                   images: asyncStorage.images,
                   endpoints: Object.fromEntries((cfg.async.variants ?? cfg.variants.map((v) => v.name)).map((n) => [n, fleet.endpoints[n]!.baseUrl])),
-                  kedaReady: addons.keda?.ready ?? [],
+                  keda: { authentication: keda.awsAuthentication, ready: keda.ready },
               },
               { providers },
           )
@@ -156,9 +168,9 @@ export function buildPlatform(config: StackConfig): PlatformOutputs {
     );
 
     const endpoints: Record<string, pulumi.Input<string>> = {};
-    if (addons.observability) {
-        endpoints.prometheus = addons.observability.prometheusUrl;
-        if (addons.observability.grafanaUrl) endpoints.grafana = addons.observability.grafanaUrl;
+    if (observability) {
+        endpoints.prometheus = observability.prometheusUrl;
+        if (observability.grafanaUrl) endpoints.grafana = observability.grafanaUrl;
     }
     if (modelApi) endpoints.modelApi = modelApi.endpoints.predictV1;
     if (asyncServices) endpoints.asyncGateway = asyncServices.gatewayUrl;

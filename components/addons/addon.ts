@@ -1,6 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
 import { CHARTS, type ChartName } from "../versions";
+import type { InstalledAddons } from "./registry";
 
 /** One Helm release of an add-on: chart from the version table, fixed release name, values. */
 export interface ReleaseSpec {
@@ -70,3 +72,56 @@ export abstract class Addon extends pulumi.ComponentResource {
         return this.releases;
     }
 }
+
+/** What an add-on needs of another, and why (the config error quotes it). */
+export interface Requirement {
+    addon: string;
+    why: string;
+}
+
+/** The cluster an add-on runs in. */
+export interface ClusterRef {
+    /** Cluster name as an output of the cluster: AWS resources naming it wait for it. */
+    name: pulumi.Input<string>;
+    /** The same name as plain text (tag keys, chart values). */
+    plainName: string;
+    region: string;
+    /** The stack's managed node groups. */
+    nodeGroupArns: pulumi.Input<string>[];
+}
+
+/** Everything an add-on's `create` may use. */
+export interface AddonContext<Settings> {
+    settings: Settings;
+    cluster: ClusterRef;
+    /** SQS queues the stack has (KEDA may read them). */
+    sqsQueueArns?: pulumi.Input<pulumi.Input<string>[]>;
+    /** The add-ons created before this one: its requirements, and every add-on earlier in the registry. */
+    installed: InstalledAddons;
+    /** Nodes and CoreDNS, plus the `ready` of every add-on this one requires. */
+    waitFor: pulumi.Resource[];
+}
+
+/**
+ * An add-on as the registry (components/addons/registry.ts) knows it: its
+ * config (a zod schema of `mlserve:addons.<name>`, with `enabled`), what it
+ * provides, what it requires, and how to create it. Config validation and the
+ * PlatformAddons component both read these.
+ */
+export interface AddonDefinition<S extends z.ZodType<{ enabled: boolean }>, A extends Addon> {
+    title: string;
+    /** What dependents get from it, in a phrase ("resource metrics for HorizontalPodAutoscalers"). */
+    provides: string;
+    settings: S;
+    /** Add-ons that must be installed first; may depend on its own settings. */
+    requires?: (settings: z.output<S>) => Requirement[];
+    create(resourceName: string, ctx: AddonContext<z.output<S>>, opts: pulumi.ComponentResourceOptions): A;
+}
+
+/** Identity helper that keeps a definition's settings and instance types. */
+export function defineAddon<S extends z.ZodType<{ enabled: boolean }>, A extends Addon>(def: AddonDefinition<S, A>): AddonDefinition<S, A> {
+    return def;
+}
+
+/** The `enabled` switch every add-on's settings start with (on by default). */
+export const enabledByDefault = { enabled: z.boolean().default(true) };

@@ -1,44 +1,9 @@
 /**
- * The platform add-ons and what each needs, as data. Both the config validation
- * (a plan-time error naming the keys) and the PlatformAddons component (which
- * refuses to build a broken set) read these requirements.
+ * What the registered add-ons need of each other, from their own declarations:
+ * the missing requirements of a set (config validation reports them by key) and
+ * an install order where every add-on comes after what it requires.
  */
-export const ADDON_NAMES = ["clusterAutoscaler", "metricsServer", "certManager", "keda", "knative", "kserve", "observability"] as const;
-export type AddonName = (typeof ADDON_NAMES)[number];
-
-export const ADDON_TITLES: Record<AddonName, string> = {
-    clusterAutoscaler: "Cluster Autoscaler",
-    metricsServer: "metrics-server",
-    certManager: "cert-manager",
-    keda: "KEDA",
-    knative: "Knative Serving",
-    kserve: "KServe",
-    observability: "Observability (Prometheus, Grafana, DCGM exporter)",
-};
-
-/** Settings that change what an add-on needs. */
-export interface RequirementContext {
-    kserveDeploymentMode: "Knative" | "Standard";
-}
-
-export interface Requirement {
-    addon: AddonName;
-    why: string;
-}
-
-export function requirementsOf(addon: AddonName, ctx: RequirementContext): Requirement[] {
-    switch (addon) {
-        case "kserve":
-            return [
-                { addon: "certManager", why: "its admission webhooks use certificates that cert-manager issues" },
-                ...(ctx.kserveDeploymentMode === "Knative"
-                    ? [{ addon: "knative" as const, why: "Knative deployment mode runs every model as a Knative Service" }]
-                    : []),
-            ];
-        default:
-            return [];
-    }
-}
+import { ADDON_NAMES, ADDONS, definitionOf, isAddonName, type AddonName, type AddonSettings } from "./registry";
 
 export interface MissingDependency {
     addon: AddonName;
@@ -46,28 +11,34 @@ export interface MissingDependency {
     why: string;
 }
 
-export function missingDependencies(enabled: Record<AddonName, boolean>, ctx: RequirementContext): MissingDependency[] {
-    return ADDON_NAMES.filter((a) => enabled[a]).flatMap((addon) =>
-        requirementsOf(addon, ctx)
-            .filter((r) => !enabled[r.addon])
+/** Requirements of one add-on under its settings; a name the registry does not know is a programming error. */
+export function requirementsOf(addon: AddonName, settings: AddonSettings): Array<{ addon: AddonName; why: string }> {
+    return (definitionOf(addon).requires?.(settings[addon]) ?? []).map((r) => {
+        if (!isAddonName(r.addon)) throw new Error(`add-on ${addon} requires "${r.addon}", which is not in components/addons/registry.ts`);
+        return { addon: r.addon, why: r.why };
+    });
+}
+
+export function missingDependencies(settings: AddonSettings): MissingDependency[] {
+    return ADDON_NAMES.filter((a) => settings[a].enabled).flatMap((addon) =>
+        requirementsOf(addon, settings)
+            .filter((r) => !settings[r.addon].enabled)
             .map((r) => ({ addon, requires: r.addon, why: r.why })),
     );
 }
 
 export function describeMissing(m: MissingDependency): string {
-    return (
-        `${ADDON_TITLES[m.addon]} needs ${ADDON_TITLES[m.requires]}: ${m.why}. ` +
-        `Set mlserve:addons.${m.requires}.enabled to true, or turn ${ADDON_TITLES[m.addon]} off`
-    );
+    const title = (a: AddonName) => ADDONS[a].title;
+    return `${title(m.addon)} needs ${title(m.requires)}: ${m.why}. Set mlserve:addons.${m.requires}.enabled to true, or turn ${title(m.addon)} off`;
 }
 
-/** Enabled add-ons in an order where every add-on comes after what it requires. */
-export function installOrder(enabled: Record<AddonName, boolean>, ctx: RequirementContext): AddonName[] {
+/** Enabled add-ons in an order where every add-on comes after what it requires (registry order otherwise). */
+export function installOrder(settings: AddonSettings): AddonName[] {
     const order: AddonName[] = [];
     const visit = (a: AddonName, path: AddonName[]) => {
-        if (order.includes(a) || !enabled[a]) return;
+        if (order.includes(a) || !settings[a].enabled) return;
         if (path.includes(a)) throw new Error(`add-on dependency cycle: ${[...path, a].join(" -> ")}`);
-        for (const r of requirementsOf(a, ctx)) visit(r.addon, [...path, a]);
+        for (const r of requirementsOf(a, settings)) visit(r.addon, [...path, a]);
         order.push(a);
     };
     for (const a of ADDON_NAMES) visit(a, []);

@@ -1,5 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { Addon, type ReleaseSpec } from "./addon";
+import { z } from "zod";
+import { Addon, defineAddon, enabledByDefault, type AddonDefinition, type ReleaseSpec } from "./addon";
 
 /** cert-manager with its CRDs: issues the certificates of KServe's admission webhooks. */
 export function certManagerReleases(): ReleaseSpec[] {
@@ -29,3 +30,12 @@ export class CertManager extends Addon {
         this.registerOutputs({ charts: this.charts });
     }
 }
+
+export const certManagerSettings = z.strictObject({ ...enabledByDefault }).prefault({});
+
+export const certManagerAddon: AddonDefinition<typeof certManagerSettings, CertManager> = defineAddon({
+    title: "cert-manager",
+    provides: "certificates for admission webhooks",
+    settings: certManagerSettings,
+    create: (name, ctx, opts) => new CertManager(name, { waitFor: ctx.waitFor }, opts),
+});

@@ -1,7 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
 import { ACTIONS_WITHOUT_RESOURCE_SCOPE, podIdentityAssumeRolePolicy, type PolicyDocument } from "../cluster/iam";
-import { Addon, type ReleaseSpec } from "./addon";
+import { Addon, defineAddon, enabledByDefault, type AddonDefinition, type ReleaseSpec } from "./addon";
 
 export const CLUSTER_AUTOSCALER_NAMESPACE = "kube-system";
 export const CLUSTER_AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler";
@@ -99,3 +100,17 @@ export class ClusterAutoscaler extends Addon {
         this.registerOutputs({ charts: this.charts, roleArn: role.arn });
     }
 }
+
+export const clusterAutoscalerSettings = z.strictObject({ ...enabledByDefault }).prefault({});
+
+export const clusterAutoscalerAddon: AddonDefinition<typeof clusterAutoscalerSettings, ClusterAutoscaler> = defineAddon({
+    title: "Cluster Autoscaler",
+    provides: "nodes for pending pods (a GPU node from zero) and removal of idle ones",
+    settings: clusterAutoscalerSettings,
+    create: (name, ctx, opts) =>
+        new ClusterAutoscaler(
+            name,
+            { settings: { clusterName: ctx.cluster.plainName, region: ctx.cluster.region }, clusterNameOutput: ctx.cluster.name, nodeGroupArns: ctx.cluster.nodeGroupArns, waitFor: ctx.waitFor },
+            opts,
+        ),
+});

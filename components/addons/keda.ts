@@ -1,14 +1,15 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
 import { podIdentityAssumeRolePolicy, type PolicyDocument } from "../cluster/iam";
-import { Addon, type ReleaseSpec } from "./addon";
+import { Addon, defineAddon, enabledByDefault, type AddonDefinition, type ReleaseSpec } from "./addon";
 import type { ClusterTriggerAuthentication } from "./crds/keda";
 import { registerCustomResource } from "./crds/types";
 
-export const KEDA_NAMESPACE = "keda";
+const KEDA_NAMESPACE = "keda";
 export const KEDA_OPERATOR_SERVICE_ACCOUNT = "keda-operator";
 /** ClusterTriggerAuthentication that aws-sqs-queue triggers reference: the operator's own AWS identity. */
-export const KEDA_AWS_AUTH = "aws-pod-identity";
+const KEDA_AWS_AUTH = "aws-pod-identity";
 
 export function kedaReleases(): ReleaseSpec[] {
     return [
@@ -65,6 +66,10 @@ export interface KedaArgs {
 /** KEDA, with an AWS identity (EKS Pod Identity) scoped to this stack's queues. */
 export class Keda extends Addon {
     readonly operatorRoleArn: pulumi.Output<string>;
+    /** ClusterTriggerAuthentication for aws-* scalers (the operator's own Pod Identity); wait for `ready` before using it. */
+    readonly awsAuthentication = { kind: "ClusterTriggerAuthentication" as const, name: KEDA_AWS_AUTH };
+    /** Pods the operator and metrics server run, for a PodMonitor: namespace, label values and the metrics port. */
+    readonly metricsTarget = { namespace: KEDA_NAMESPACE, podNames: ["keda-operator", "keda-operator-metrics-apiserver"], port: "metrics" };
 
     constructor(name: string, args: KedaArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlserve:addons:Keda", name, KEDA_NAMESPACE, opts);
@@ -92,3 +97,12 @@ export class Keda extends Addon {
         this.registerOutputs({ charts: this.charts, operatorRoleArn: this.operatorRoleArn });
     }
 }
+
+export const kedaSettings = z.strictObject({ ...enabledByDefault }).prefault({});
+
+export const kedaAddon: AddonDefinition<typeof kedaSettings, Keda> = defineAddon({
+    title: "KEDA",
+    provides: "event-driven autoscaling (queue depth, Prometheus queries) with an AWS identity for SQS",
+    settings: kedaSettings,
+    create: (name, ctx, opts) => new Keda(name, { clusterName: ctx.cluster.name, sqsQueueArns: ctx.sqsQueueArns, waitFor: ctx.waitFor }, opts),
+});

@@ -1,25 +1,36 @@
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { duration } from "../validators";
 import { KNATIVE_SERVING_VERSION } from "../versions";
-import { Addon, type ReleaseSpec } from "./addon";
+import { Addon, defineAddon, enabledByDefault, type AddonDefinition, type ReleaseSpec } from "./addon";
 import type { KnativeServing } from "./crds/knative";
 import { registerCustomResource } from "./crds/types";
 
-export const KNATIVE_SERVING_NAMESPACE = "knative-serving";
-/** In-cluster address of the Kourier gateway (the operator installs Kourier into knative-serving). */
-export const KOURIER_INTERNAL_SERVICE = `kourier-internal.${KNATIVE_SERVING_NAMESPACE}.svc.cluster.local`;
-export const KOURIER_SERVICE = `kourier.${KNATIVE_SERVING_NAMESPACE}.svc.cluster.local`;
+const KNATIVE_SERVING_NAMESPACE = "knative-serving";
 
 /** Pod-spec fields Knative rejects unless enabled; GPU InferenceServices need all three. */
 export const KNATIVE_PODSPEC_FLAGS = ["kubernetes.podspec-nodeselector", "kubernetes.podspec-tolerations", "kubernetes.podspec-affinity"] as const;
 
-export interface KnativeSettings {
-    scaleToZero: boolean;
-    scaleToZeroGracePeriod: string;
-    stableWindow: string;
-    domain: string;
-    ingressServiceType: "ClusterIP" | "LoadBalancer";
-}
+export const knativeSettings = z
+    .strictObject({
+        ...enabledByDefault,
+        /** Let revisions scale to zero pods when idle. */
+        scaleToZero: z.boolean().default(true),
+        /** How long the last pod stays after traffic stops before scale to zero. */
+        scaleToZeroGracePeriod: duration({ min: 6, max: 3600, what: "Knative scale-to-zero-grace-period" }).default("30s"),
+        /** Averaging window of the autoscaler's stable mode. */
+        stableWindow: duration({ min: 6, max: 3600, what: "Knative stable-window: 6s to 1h" }).default("60s"),
+        /** Domain of Knative routes (external URLs are <name>.<namespace>.<domain>, reached with that Host header). */
+        domain: z
+            .string()
+            .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/, "must be a DNS domain such as example.com")
+            .default("example.com"),
+        /** Kourier's Service type: ClusterIP (no cloud load balancer) or LoadBalancer (an AWS NLB, costs money). */
+        ingressServiceType: z.enum(["ClusterIP", "LoadBalancer"]).default("ClusterIP"),
+    })
+    .prefault({});
+export type KnativeSettings = z.output<typeof knativeSettings>;
 
 export function knativeOperatorReleases(): ReleaseSpec[] {
     return [{ name: "knative-operator", chart: "knativeOperator", values: {} }];
@@ -64,6 +75,11 @@ export interface KnativeArgs {
 /** Knative Serving through the Knative Operator, with Kourier as the networking layer. */
 export class Knative extends Addon {
     readonly domain: string;
+    /** Kourier, the ingress: `external` takes Host-header routed traffic, `internal` is KServe's local gateway. */
+    readonly ingress = {
+        external: `kourier.${KNATIVE_SERVING_NAMESPACE}.svc.cluster.local`,
+        internal: `kourier-internal.${KNATIVE_SERVING_NAMESPACE}.svc.cluster.local`,
+    };
 
     constructor(name: string, args: KnativeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlserve:addons:Knative", name, "knative-operator", opts);
@@ -76,6 +92,13 @@ export class Knative extends Addon {
         });
         this.ready = [...this.releases, serving];
         this.domain = args.settings.domain;
-        this.registerOutputs({ charts: this.charts, servingVersion: KNATIVE_SERVING_VERSION, ingress: KOURIER_SERVICE });
+        this.registerOutputs({ charts: this.charts, servingVersion: KNATIVE_SERVING_VERSION, ingress: this.ingress.external });
     }
 }
+
+export const knativeAddon: AddonDefinition<typeof knativeSettings, Knative> = defineAddon({
+    title: "Knative Serving",
+    provides: "request-driven autoscaling with scale to zero, and the Kourier ingress",
+    settings: knativeSettings,
+    create: (name, ctx, opts) => new Knative(name, { settings: ctx.settings, waitFor: ctx.waitFor }, opts),
+});

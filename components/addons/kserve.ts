@@ -1,15 +1,25 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
 import { IMAGES } from "../versions";
-import { Addon, type ReleaseSpec } from "./addon";
+import { Addon, defineAddon, enabledByDefault, type AddonDefinition, type ReleaseSpec } from "./addon";
 import { DEPLOYMENT_MODE_ANNOTATION, type InferenceGraph, type InferenceService } from "./crds/kserve";
 import { registerCustomResource } from "./crds/types";
-import { KOURIER_INTERNAL_SERVICE } from "./knative";
 
-export type KServeDeploymentMode = "Knative" | "Standard";
+export const kserveSettings = z
+    .strictObject({
+        ...enabledByDefault,
+        /** Default deployment mode of InferenceServices: Knative (scale to zero) or Standard (plain Deployments + HPA). */
+        deploymentMode: z.enum(["Knative", "Standard"]).default("Knative"),
+    })
+    .prefault({});
+export type KServeDeploymentMode = z.output<typeof kserveSettings>["deploymentMode"];
 
-/** The CRD chart first, then the controller; Kourier instead of Istio in Knative mode. */
-export function kserveReleases(mode: KServeDeploymentMode): ReleaseSpec[] {
+/**
+ * The CRD chart first, then the controller, then the serving runtimes. In
+ * Knative mode `localGateway` is Kourier's internal service (instead of Istio).
+ */
+export function kserveReleases(mode: KServeDeploymentMode, localGateway: string | undefined): ReleaseSpec[] {
     return [
         { name: "kserve-crd", chart: "kserveCrd", values: {} },
         {
@@ -21,7 +31,7 @@ export function kserveReleases(mode: KServeDeploymentMode): ReleaseSpec[] {
                         deploymentMode: mode,
                         gateway:
                             mode === "Knative"
-                                ? { disableIstioVirtualHost: true, localGateway: { gatewayService: KOURIER_INTERNAL_SERVICE } }
+                                ? { disableIstioVirtualHost: true, localGateway: { gatewayService: localGateway } }
                                 : // Standard mode: no ingress controller is installed; models are reached in-cluster.
                                   { disableIngressCreation: true },
                     },
@@ -46,6 +56,8 @@ function imageTag(ref: string): string {
 
 export interface KServeArgs {
     deploymentMode: KServeDeploymentMode;
+    /** Knative's internal ingress service (Knative mode). */
+    localGateway?: string;
     /** cert-manager (and Knative in Knative mode) must be ready first. */
     waitFor?: pulumi.Resource[];
 }
@@ -56,7 +68,8 @@ export class KServe extends Addon {
 
     constructor(name: string, args: KServeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlserve:addons:KServe", name, "kserve", opts);
-        const specs = kserveReleases(args.deploymentMode);
+        if (args.deploymentMode === "Knative" && !args.localGateway) throw new Error("KServe in Knative mode needs Knative's ingress as its local gateway");
+        const specs = kserveReleases(args.deploymentMode, args.localGateway);
         this.installReleases(specs, args.waitFor);
         this.deploymentMode = args.deploymentMode;
         this.registerOutputs({ charts: this.charts, deploymentMode: this.deploymentMode });
@@ -87,3 +100,14 @@ export class KServe extends Addon {
         return [...this.ready, ...((opts.dependsOn as pulumi.Resource[] | undefined) ?? [])];
     }
 }
+
+export const kserveAddon: AddonDefinition<typeof kserveSettings, KServe> = defineAddon({
+    title: "KServe",
+    provides: "InferenceServices and InferenceGraphs with the standard serving runtimes",
+    settings: kserveSettings,
+    requires: (s) => [
+        { addon: "certManager", why: "its admission webhooks use certificates that cert-manager issues" },
+        ...(s.deploymentMode === "Knative" ? [{ addon: "knative", why: "Knative deployment mode runs every model as a Knative Service" }] : []),
+    ],
+    create: (name, ctx, opts) => new KServe(name, { deploymentMode: ctx.settings.deploymentMode, localGateway: ctx.installed.knative?.ingress.internal, waitFor: ctx.waitFor }, opts),
+});

@@ -1,5 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { Addon, type ReleaseSpec } from "./addon";
+import { z } from "zod";
+import { Addon, defineAddon, enabledByDefault, type AddonDefinition, type ReleaseSpec } from "./addon";
 
 /** Helm releases of metrics-server: the resource metrics API the HorizontalPodAutoscaler reads. */
 export function metricsServerReleases(): ReleaseSpec[] {
@@ -26,3 +27,12 @@ export class MetricsServer extends Addon {
         this.registerOutputs({ charts: this.charts });
     }
 }
+
+export const metricsServerSettings = z.strictObject({ ...enabledByDefault }).prefault({});
+
+export const metricsServerAddon: AddonDefinition<typeof metricsServerSettings, MetricsServer> = defineAddon({
+    title: "metrics-server",
+    provides: "resource metrics (CPU, memory) for HorizontalPodAutoscalers",
+    settings: metricsServerSettings,
+    create: (name, ctx, opts) => new MetricsServer(name, { waitFor: ctx.waitFor }, opts),
+});

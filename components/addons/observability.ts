@@ -2,36 +2,32 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
 import { GPU_NODE_SELECTOR, GPU_TOLERATIONS } from "../cluster/nodeGroupSpec";
-import { Addon, type ReleaseSpec } from "./addon";
+import { Addon, defineAddon, enabledByDefault, type AddonDefinition, type ReleaseSpec } from "./addon";
 import type { PodMonitor } from "./crds/prometheus";
 import { registerCustomResource } from "./crds/types";
-import { KEDA_NAMESPACE } from "./keda";
+import type { Keda } from "./keda";
 
-export const MONITORING_NAMESPACE = "monitoring";
-/** In-cluster URLs; service names follow from the fixed release and fullname overrides below. */
-export const PROMETHEUS_URL = `http://kps-prometheus.${MONITORING_NAMESPACE}.svc.cluster.local:9090`;
-export const GRAFANA_URL = `http://grafana.${MONITORING_NAMESPACE}.svc.cluster.local`;
-
-/**
- * The scrape contract for model servers: a pod labelled `mlserve.io/engine: tgi|vllm`
- * with a container port named `http` serving /metrics is scraped every 15 s.
- */
-export const ENGINE_LABEL = "mlserve.io/engine";
-export const METRICS_PORT_NAME = "http";
-/** Pod label naming an LLM variant; copied onto its metrics. */
-export const VARIANT_POD_LABEL = "mlserve.io/variant";
+const MONITORING_NAMESPACE = "monitoring";
 
 export const DASHBOARD_DIR = path.resolve(__dirname, "..", "..", "manifests", "dashboards");
 /** Grafana's dashboard sidecar loads ConfigMaps with this label from every namespace. */
 export const DASHBOARD_LABEL = { grafana_dashboard: "1" } as const;
 
-export interface ObservabilitySettings {
-    prometheusRetention: string;
-    prometheusStorageGiB: number;
-    grafana: boolean;
-    dcgmExporter: boolean;
-}
+export const observabilitySettings = z
+    .strictObject({
+        ...enabledByDefault,
+        /** Prometheus retention, e.g. 15d. */
+        prometheusRetention: z.string().regex(/^\d+(h|d|w)$/, "must be a Prometheus retention such as 15d, 72h or 2w").default("15d"),
+        /** Size of Prometheus's gp3 volume. */
+        prometheusStorageGiB: z.int().min(10).max(2000).default(50),
+        grafana: z.boolean().default(true),
+        /** NVIDIA DCGM exporter on GPU nodes (GPU utilization and memory). */
+        dcgmExporter: z.boolean().default(true),
+    })
+    .prefault({});
+export type ObservabilitySettings = z.output<typeof observabilitySettings>;
 
 export function observabilityReleases(s: ObservabilitySettings): ReleaseSpec[] {
     const releases: ReleaseSpec[] = [
@@ -92,46 +88,18 @@ export function observabilityReleases(s: ObservabilitySettings): ReleaseSpec[] {
     return releases;
 }
 
-/** PodMonitors for the serving layers present: LLM engines always, KServe and KEDA when enabled. */
-export function podMonitors(present: { kserve: boolean; keda: boolean }): PodMonitor[] {
-    const monitor = (name: string, spec: PodMonitor["spec"]): PodMonitor => ({
-        apiVersion: "monitoring.coreos.com/v1",
-        kind: "PodMonitor",
-        metadata: { name, namespace: MONITORING_NAMESPACE },
-        spec,
+/** A PodMonitor in the monitoring namespace (Prometheus picks up every one, whatever its labels). */
+export function podMonitor(name: string, spec: PodMonitor["spec"]): PodMonitor {
+    return { apiVersion: "monitoring.coreos.com/v1", kind: "PodMonitor", metadata: { name, namespace: MONITORING_NAMESPACE }, spec };
+}
+
+/** KEDA's operator and metrics server (the chart renders no monitor of its own). */
+export function kedaPodMonitor(target: Keda["metricsTarget"]): PodMonitor {
+    return podMonitor("keda", {
+        selector: { matchExpressions: [{ key: "app.kubernetes.io/name", operator: "In", values: [...target.podNames] }] },
+        namespaceSelector: { matchNames: [target.namespace] },
+        podMetricsEndpoints: [{ port: target.port, path: "/metrics", interval: "30s" }],
     });
-    const monitors = [
-        monitor("llm-engines", {
-            selector: { matchExpressions: [{ key: ENGINE_LABEL, operator: "In", values: ["tgi", "vllm"] }] },
-            namespaceSelector: { any: true },
-            podMetricsEndpoints: [{ port: METRICS_PORT_NAME, path: "/metrics", interval: "15s" }],
-            // mlserve.io/variant becomes the mlserve_io_variant label KEDA's queue-depth queries select on.
-            podTargetLabels: [VARIANT_POD_LABEL],
-        }),
-    ];
-    if (present.kserve) {
-        monitors.push(
-            monitor("kserve-models", {
-                selector: { matchExpressions: [{ key: "serving.kserve.io/inferenceservice", operator: "Exists" }] },
-                namespaceSelector: { any: true },
-                // Knative names the model container's port user-port; queue-proxy serves request metrics on http-usermetric.
-                podMetricsEndpoints: [
-                    { port: "user-port", path: "/metrics", interval: "15s" },
-                    { port: "http-usermetric", path: "/metrics", interval: "15s" },
-                ],
-            }),
-        );
-    }
-    if (present.keda) {
-        monitors.push(
-            monitor("keda", {
-                selector: { matchExpressions: [{ key: "app.kubernetes.io/name", operator: "In", values: ["keda-operator", "keda-operator-metrics-apiserver"] }] },
-                namespaceSelector: { matchNames: [KEDA_NAMESPACE] },
-                podMetricsEndpoints: [{ port: "metrics", path: "/metrics", interval: "30s" }],
-            }),
-        );
-    }
-    return monitors;
 }
 
 /** Grafana dashboards shipped under manifests/dashboards, by file name without .json. */
@@ -147,23 +115,28 @@ export function loadDashboards(dir = DASHBOARD_DIR): Record<string, string> {
 
 export interface ObservabilityArgs {
     settings: ObservabilitySettings;
-    /** Which serving layers to scrape. */
-    scrape: { kserve: boolean; keda: boolean };
+    /** KEDA, when installed: its metrics are scraped for the KEDA dashboard. */
+    keda?: Keda;
     waitFor?: pulumi.Resource[];
 }
 
-/** Prometheus + Grafana (kube-prometheus-stack), DCGM exporter, scrape configs and dashboards. */
+/**
+ * Prometheus + Grafana (kube-prometheus-stack), DCGM exporter and dashboards.
+ * Workloads declare their own scrape targets with `monitor` (it waits for the
+ * Prometheus Operator's CRDs) and read `prometheusUrl`.
+ */
 export class Observability extends Addon {
-    readonly prometheusUrl: string = PROMETHEUS_URL;
+    /** In-cluster URLs; service names follow from the fixed release and fullname overrides. */
+    readonly prometheusUrl = `http://kps-prometheus.${MONITORING_NAMESPACE}.svc.cluster.local:9090`;
     readonly grafanaUrl: string | undefined;
+    private readonly stack: pulumi.Resource;
 
     constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlserve:addons:Observability", name, MONITORING_NAMESPACE, opts);
         const specs = observabilityReleases(args.settings);
         const [stack] = this.installReleases(specs, args.waitFor);
-        const monitors = podMonitors(args.scrape).map((m) =>
-            registerCustomResource(`${name}-${m.metadata.name}`, m, { parent: this, dependsOn: [stack!] }),
-        );
+        this.stack = stack!;
+        const monitors = args.keda ? [this.monitor(`${name}-keda`, kedaPodMonitor(args.keda.metricsTarget), { parent: this, dependsOn: args.keda.ready })] : [];
         for (const [dashboard, json] of Object.entries(loadDashboards())) {
             new k8s.core.v1.ConfigMap(
                 `${name}-dashboard-${dashboard}`,
@@ -172,7 +145,20 @@ export class Observability extends Addon {
             );
         }
         this.ready = [...this.releases, ...monitors];
-        this.grafanaUrl = args.settings.grafana ? GRAFANA_URL : undefined;
+        this.grafanaUrl = args.settings.grafana ? `http://grafana.${MONITORING_NAMESPACE}.svc.cluster.local` : undefined;
         this.registerOutputs({ charts: this.charts, prometheusUrl: this.prometheusUrl, grafanaUrl: this.grafanaUrl });
     }
+
+    /** Register a PodMonitor once the Prometheus Operator's CRDs exist. */
+    monitor(resourceName: string, monitor: PodMonitor, opts: pulumi.CustomResourceOptions): pulumi.Resource {
+        const after = [this.stack, ...((opts.dependsOn as pulumi.Resource[] | undefined) ?? [])];
+        return registerCustomResource(resourceName, monitor, { ...opts, dependsOn: after });
+    }
 }
+
+export const observabilityAddon: AddonDefinition<typeof observabilitySettings, Observability> = defineAddon({
+    title: "Observability (Prometheus, Grafana, DCGM exporter)",
+    provides: "Prometheus (metrics for dashboards, KEDA queries and the benchmark report), Grafana and GPU metrics",
+    settings: observabilitySettings,
+    create: (name, ctx, opts) => new Observability(name, { settings: ctx.settings, keda: ctx.installed.keda, waitFor: ctx.waitFor }, opts),
+});

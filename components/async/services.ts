@@ -13,7 +13,8 @@ export interface AsyncServicesArgs {
     /** Variant name -> model base URL (the LLM fleet's services). */
     endpoints: Record<string, string>;
     /** KEDA (and its aws-pod-identity ClusterTriggerAuthentication) ready. */
-    kedaReady: pulumi.Resource[];
+    /** KEDA's AWS authentication for the queue-depth trigger; the scaler waits for `ready`. */
+    keda: { authentication: { kind: "ClusterTriggerAuthentication"; name: string }; ready: pulumi.Resource[] };
 }
 
 /** The gateway (Deployment, Service, HPA) and the worker (Deployment scaled to zero by KEDA on queue depth). */
@@ -31,9 +32,9 @@ export class AsyncServices extends pulumi.ComponentResource {
         new k8s.core.v1.Service(`${name}-gateway`, gatewayService(), after);
         new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-gateway`, gatewayHpa(args.settings), { parent: this, dependsOn: [gateway] });
         const worker = new k8s.apps.v1.Deployment(`${name}-worker`, workerDeployment(args.settings, { ...refs, image: args.images.worker }, args.endpoints), after);
-        registerCustomResource(`${name}-worker-scaler`, workerScaledObject(args.settings, { queueUrl: pulumi.output(args.queueUrl), region: args.region }), {
+        registerCustomResource(`${name}-worker-scaler`, workerScaledObject(args.settings, { queueUrl: pulumi.output(args.queueUrl), region: args.region, authentication: args.keda.authentication }), {
             parent: this,
-            dependsOn: [worker, ...args.kedaReady],
+            dependsOn: [worker, ...args.keda.ready],
         });
         this.registerOutputs({ gatewayUrl: this.gatewayUrl });
     }

@@ -6,7 +6,6 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { PolicyDocument } from "../cluster/iam";
-import { KEDA_AWS_AUTH } from "../addons/keda";
 import type { ScaledObject } from "../addons/crds/keda";
 
 export const ASYNC_NAMESPACE = "async";
@@ -196,7 +195,10 @@ export function workerDeployment(s: AsyncSettings, r: RuntimeRefs, endpoints: Re
 }
 
 /** KEDA scales the worker on queue depth (visible + in flight), down to zero. */
-export function workerScaledObject(s: AsyncSettings, r: { queueUrl: string | pulumi.Output<string>; region: string }): ScaledObject {
+export function workerScaledObject(
+    s: AsyncSettings,
+    r: { queueUrl: string | pulumi.Output<string>; region: string; authentication: { kind: "ClusterTriggerAuthentication"; name: string } },
+): ScaledObject {
     return {
         apiVersion: "keda.sh/v1alpha1",
         kind: "ScaledObject",
@@ -218,7 +220,8 @@ export function workerScaledObject(s: AsyncSettings, r: { queueUrl: string | pul
                         activationQueueLength: String(s.worker.activationMessages),
                         scaleOnInFlight: "true",
                     },
-                    authenticationRef: { name: KEDA_AWS_AUTH, kind: "ClusterTriggerAuthentication" },
+                    // The KEDA operator's own Pod Identity (the add-on's ClusterTriggerAuthentication).
+                    authenticationRef: { ...r.authentication },
                 },
             ],
         },

@@ -1,12 +1,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { KServe } from "../addons/kserve";
+import { podMonitor, type Observability } from "../addons/observability";
 import {
     graphEndpoint,
     inferenceGraph,
     inferenceService,
     modelEndpoint,
+    modelMonitorSpec,
     MODELS_NAMESPACE,
+    type KnativeIngress,
     type KServeGraphSettings,
     type KServeModelSettings,
     type ModelEndpoint,
@@ -17,8 +20,10 @@ export interface KServeModelsArgs {
     graphs: KServeGraphSettings[];
     /** The KServe add-on: InferenceServices are declared through it so they wait for its webhooks. */
     kserve: KServe;
-    /** Knative route domain (external URLs are reached with a Host header under it). */
-    domain: string;
+    /** Knative's ingress and route domain (external URLs are reached with a Host header under it); none in Standard mode. */
+    ingress?: KnativeIngress;
+    /** Prometheus: scrapes the model servers and their queue-proxies. */
+    observability?: Observability;
 }
 
 /** The InferenceServices and InferenceGraphs of `mlserve:kserveModels` / `mlserve:kserveGraphs`. */
@@ -34,14 +39,15 @@ export class KServeModels extends pulumi.ComponentResource {
         const isvcs = new Map<string, pulumi.Resource>();
         for (const m of args.models) {
             isvcs.set(m.name, args.kserve.inferenceService(`${name}-${m.name}`, inferenceService(m), { parent: this, dependsOn: [ns] }));
-            this.models[m.name] = modelEndpoint(m, args.domain, args.kserve.deploymentMode);
+            this.models[m.name] = modelEndpoint(m, args.ingress, args.kserve.deploymentMode);
         }
         for (const g of args.graphs) {
             // The router resolves its steps' Services at start: create the models first.
             const steps = g.steps.map((s) => isvcs.get(s.model)).filter((r): r is pulumi.Resource => r !== undefined);
             args.kserve.inferenceGraph(`${name}-${g.name}`, inferenceGraph(g), { parent: this, dependsOn: [ns, ...steps] });
-            this.graphs[g.name] = graphEndpoint(g, args.domain);
+            this.graphs[g.name] = graphEndpoint(g, args.ingress);
         }
+        if (args.observability) args.observability.monitor(`${name}-monitor`, podMonitor("kserve-models", modelMonitorSpec()), { parent: this });
         this.registerOutputs({ models: this.models, graphs: this.graphs });
     }
 }

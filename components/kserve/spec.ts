@@ -4,7 +4,7 @@
  * rules Knative and KServe would otherwise apply at admission, and endpoints.
  */
 import type { InferenceGraph, InferenceService } from "../addons/crds/kserve";
-import { KOURIER_SERVICE } from "../addons/knative";
+import type { PodMonitor } from "../addons/crds/prometheus";
 import { GPU_NODE_SELECTOR, GPU_TOLERATIONS } from "../cluster/nodeGroupSpec";
 import { chooseProtocol, type ServingProtocol } from "./runtimes";
 
@@ -205,10 +205,20 @@ export interface ModelEndpoint {
     grpc?: { service: string; method: string; modelName: string };
 }
 
-export function modelEndpoint(m: Pick<KServeModelSettings, "name" | "protocol" | "deploymentMode">, domain: string, defaultMode: "Knative" | "Standard"): ModelEndpoint {
+/** Where Knative routes from: its ingress service and the route domain. */
+export interface KnativeIngress {
+    service: string;
+    domain: string;
+}
+
+export function modelEndpoint(m: Pick<KServeModelSettings, "name" | "protocol" | "deploymentMode">, ingress: KnativeIngress | undefined, defaultMode: "Knative" | "Standard"): ModelEndpoint {
     const mode = m.deploymentMode ?? defaultMode;
     const host = `${m.name}-predictor.${MODELS_NAMESPACE}`;
-    const external = mode === "Knative" ? { url: `http://${KOURIER_SERVICE}`, hostHeader: `${host}.${domain}` } : { url: `http://${host}.svc.cluster.local`, hostHeader: `${host}.svc.cluster.local` };
+    if (mode === "Knative" && !ingress) throw new Error(`model ${m.name} runs in Knative mode, which needs Knative's ingress`);
+    const external =
+        mode === "Knative" && ingress
+            ? { url: `http://${ingress.service}`, hostHeader: `${host}.${ingress.domain}` }
+            : { url: `http://${host}.svc.cluster.local`, hostHeader: `${host}.svc.cluster.local` };
     if (m.protocol === "grpc-v2") {
         return { protocol: m.protocol, inCluster: `${host}.svc.cluster.local:80`, external, grpc: { service: OIP_GRPC.service, method: OIP_GRPC.method, modelName: m.name } };
     }
@@ -216,7 +226,22 @@ export function modelEndpoint(m: Pick<KServeModelSettings, "name" | "protocol" |
     return { protocol: m.protocol, inCluster: `http://${host}.svc.cluster.local`, external, path };
 }
 
-export function graphEndpoint(g: Pick<KServeGraphSettings, "name">, domain: string): ModelEndpoint {
+export function graphEndpoint(g: Pick<KServeGraphSettings, "name">, ingress: KnativeIngress | undefined): ModelEndpoint {
     const host = `${g.name}.${MODELS_NAMESPACE}`;
-    return { protocol: "v1", inCluster: `http://${host}.svc.cluster.local`, external: { url: `http://${KOURIER_SERVICE}`, hostHeader: `${host}.${domain}` }, path: "/" };
+    const inCluster = `http://${host}.svc.cluster.local`;
+    const external = ingress ? { url: `http://${ingress.service}`, hostHeader: `${host}.${ingress.domain}` } : { url: inCluster, hostHeader: `${host}.svc.cluster.local` };
+    return { protocol: "v1", inCluster, external, path: "/" };
+}
+
+/** Model server metrics (user-port) and Knative's queue-proxy request metrics (http-usermetric) of every InferenceService. */
+export function modelMonitorSpec(): PodMonitor["spec"] {
+    return {
+        selector: { matchExpressions: [{ key: "serving.kserve.io/inferenceservice", operator: "Exists" }] },
+        namespaceSelector: { any: true },
+        // Knative names the model container's port user-port; queue-proxy serves request metrics on http-usermetric.
+        podMetricsEndpoints: [
+            { port: "user-port", path: "/metrics", interval: "15s" },
+            { port: "http-usermetric", path: "/metrics", interval: "15s" },
+        ],
+    };
 }

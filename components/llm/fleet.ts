@@ -1,7 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { registerCustomResource } from "../addons/crds/types";
+import { podMonitor, type Observability } from "../addons/observability";
 import {
+    engineMonitorSpec,
     HF_TOKEN_SECRET,
     LLM_NAMESPACE,
     serverName,
@@ -20,6 +22,8 @@ export interface LlmVariantArgs {
     variant: VariantSettings;
     fleet: FleetSettings;
     hasToken: boolean;
+    /** Prometheus, which KEDA queries for the queue depth of an autoscaled variant. */
+    prometheusUrl?: string;
     /** Namespace, token Secret, and (for autoscaled variants) KEDA and Prometheus. */
     waitFor: pulumi.Resource[];
 }
@@ -43,7 +47,7 @@ export class LlmVariant extends pulumi.ComponentResource {
         new k8s.core.v1.Service(name, variantService(v), after);
         const pdb = variantPdb(v);
         if (pdb) new k8s.policy.v1.PodDisruptionBudget(name, pdb, after);
-        const scaled = variantScaledObject(v);
+        const scaled = args.prometheusUrl ? variantScaledObject(v, args.prometheusUrl) : undefined;
         if (scaled) registerCustomResource(`${name}-scaler`, scaled, { parent: this, dependsOn: [...args.waitFor, deployment] });
         this.endpoint = variantEndpoint(v);
         this.registerOutputs({ endpoint: this.endpoint });
@@ -57,6 +61,8 @@ export interface LlmFleetArgs {
     hfToken?: pulumi.Input<string>;
     /** What autoscaled variants need (KEDA and Prometheus ready). */
     autoscalingReady?: pulumi.Resource[];
+    /** Prometheus: scrapes the servers (PodMonitor) and answers KEDA's queue-depth queries. */
+    observability?: Observability;
 }
 
 /** Every configured variant in the `llm` namespace, sharing one Hugging Face token Secret. */
@@ -80,9 +86,14 @@ export class LlmFleet extends pulumi.ComponentResource {
         }
         for (const v of args.variants) {
             const waitFor = v.autoscaling.enabled ? [...base, ...(args.autoscalingReady ?? [])] : base;
-            const variant = new LlmVariant(serverName(v.name), { variant: v, fleet: args.fleet, hasToken: args.hfToken !== undefined, waitFor }, child);
+            const variant = new LlmVariant(
+                serverName(v.name),
+                { variant: v, fleet: args.fleet, hasToken: args.hfToken !== undefined, prometheusUrl: args.observability?.prometheusUrl, waitFor },
+                child,
+            );
             this.endpoints[v.name] = variant.endpoint;
         }
+        if (args.observability) args.observability.monitor(`${name}-engines`, podMonitor("llm-engines", engineMonitorSpec()), child);
         this.registerOutputs({ endpoints: this.endpoints });
     }
 }

@@ -3,7 +3,7 @@
  * cache volume, KEDA ScaledObject and the endpoint record the load tests read.
  */
 import type * as k8s from "@pulumi/kubernetes";
-import { ENGINE_LABEL, METRICS_PORT_NAME, PROMETHEUS_URL, VARIANT_POD_LABEL } from "../addons/observability";
+import type { PodMonitor } from "../addons/crds/prometheus";
 import type { ScaledObject } from "../addons/crds/keda";
 import { GPU_NODE_SELECTOR, GPU_TOLERATIONS } from "../cluster/nodeGroupSpec";
 import { IMAGES } from "../versions";
@@ -13,7 +13,11 @@ export const LLM_NAMESPACE = "llm";
 /** Secret (in LLM_NAMESPACE) holding the Hugging Face token under key `token`. */
 export const HF_TOKEN_SECRET = "hf-token";
 /** Pod label that names the variant; the PodMonitor copies it onto metrics as mlserve_io_variant. */
-export const VARIANT_LABEL = VARIANT_POD_LABEL;
+export const VARIANT_LABEL = "mlserve.io/variant";
+/** Pod label naming the engine (tgi, vllm); the PodMonitor selects on it. */
+export const ENGINE_LABEL = "mlserve.io/engine";
+/** The server container's one port: the engine's API and its Prometheus /metrics. */
+export const SERVER_PORT_NAME = "http";
 /** Node directory shared by every variant on a GPU node (modelCache: hostPath). */
 export const NODE_CACHE_DIR = "/var/lib/mlserve/hf-cache";
 const CACHE_MOUNT = "/data";
@@ -121,15 +125,15 @@ export function variantDeployment(v: VariantSettings, f: FleetSettings, hasToken
                                 options: v,
                             }),
                             env,
-                            ports: [{ name: METRICS_PORT_NAME, containerPort: port, protocol: "TCP" }],
+                            ports: [{ name: SERVER_PORT_NAME, containerPort: port, protocol: "TCP" }],
                             resources: {
                                 requests: { "nvidia.com/gpu": String(v.gpus), cpu: f.cpuRequest, memory: f.memoryRequest },
                                 limits: { "nvidia.com/gpu": String(v.gpus), memory: f.memoryLimit },
                             },
-                            startupProbe: { httpGet: { path: health, port: METRICS_PORT_NAME }, ...STARTUP_PROBE, timeoutSeconds: 5 },
-                            readinessProbe: { httpGet: { path: health, port: METRICS_PORT_NAME }, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 5 },
+                            startupProbe: { httpGet: { path: health, port: SERVER_PORT_NAME }, ...STARTUP_PROBE, timeoutSeconds: 5 },
+                            readinessProbe: { httpGet: { path: health, port: SERVER_PORT_NAME }, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 5 },
                             // Generous: a saturated server answers /health late; restarting it would only lose the batch.
-                            livenessProbe: { httpGet: { path: health, port: METRICS_PORT_NAME }, periodSeconds: 20, failureThreshold: 6, timeoutSeconds: 10 },
+                            livenessProbe: { httpGet: { path: health, port: SERVER_PORT_NAME }, periodSeconds: 20, failureThreshold: 6, timeoutSeconds: 10 },
                             // Let the Service drop this pod before the server stops accepting.
                             lifecycle: { preStop: { exec: { command: ["sleep", "10"] } } },
                             volumeMounts: [
@@ -151,7 +155,7 @@ export function variantService(v: VariantSettings): k8s.core.v1.ServiceArgs & Me
         spec: {
             type: "ClusterIP",
             selector: { [VARIANT_LABEL]: v.name, "app.kubernetes.io/name": serverName(v.name) },
-            ports: [{ name: "http", port: 80, targetPort: METRICS_PORT_NAME, protocol: "TCP" }],
+            ports: [{ name: "http", port: 80, targetPort: SERVER_PORT_NAME, protocol: "TCP" }],
         },
     };
 }
@@ -175,7 +179,19 @@ export function variantCacheClaim(v: VariantSettings, f: FleetSettings): (k8s.co
 }
 
 /** KEDA scales a running variant on its queue depth; parked variants (replicas 0) get none. */
-export function variantScaledObject(v: VariantSettings): ScaledObject | undefined {
+/** Scrapes every LLM server's /metrics every 15 s, with the variant name on each series (what the KEDA queries select). */
+export function engineMonitorSpec(): PodMonitor["spec"] {
+    return {
+        selector: { matchExpressions: [{ key: ENGINE_LABEL, operator: "In", values: ["tgi", "vllm"] }] },
+        namespaceSelector: { any: true },
+        podMetricsEndpoints: [{ port: SERVER_PORT_NAME, path: "/metrics", interval: "15s" }],
+        // mlserve.io/variant becomes the mlserve_io_variant label KEDA's queue-depth queries select on.
+        podTargetLabels: [VARIANT_LABEL],
+    };
+}
+
+/** KEDA scales an autoscaled variant on its queue depth, read from Prometheus at `prometheusUrl`. */
+export function variantScaledObject(v: VariantSettings, prometheusUrl: string): ScaledObject | undefined {
     if (!v.autoscaling.enabled || v.replicas === 0) return undefined;
     return {
         apiVersion: "keda.sh/v1alpha1",
@@ -191,7 +207,7 @@ export function variantScaledObject(v: VariantSettings): ScaledObject | undefine
             triggers: [
                 {
                     type: "prometheus",
-                    metadata: { serverAddress: PROMETHEUS_URL, query: queueDepthQuery(v.engine, v.name), threshold: String(v.autoscaling.queueDepthTarget) },
+                    metadata: { serverAddress: prometheusUrl, query: queueDepthQuery(v.engine, v.name), threshold: String(v.autoscaling.queueDepthTarget) },
                 },
             ],
         },

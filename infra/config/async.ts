@@ -1,9 +1,9 @@
 /** `mlserve:async`: the SQS-backed async inference path (gateway, queue, worker), with what it needs. */
 import { z } from "zod";
-import { addons } from "./addons";
+import { addons, needsAddons } from "./addons";
 import { DEFAULT_VARIANTS } from "./fleet";
-import { at, rule, validItems, type Check, type Issue } from "./rules";
-import { minNotAboveMax, pinnedImage } from "./validators";
+import { at, rule, validItems, type Check, type Issue, minNotAboveMax } from "./rules";
+import { pinnedImage } from "../../components/validators";
 
 const workerReplicas = {
     /** 0 = scale to zero when the queue is empty. */
@@ -54,14 +54,20 @@ const variantNames = validItems(z.object({ name: z.string() })).prefault(DEFAULT
 
 export const asyncRules: Check[] = [
     at("async", [at("worker", [rule(workerReplicas, minNotAboveMax)]), at("gateway", [rule(gatewayReplicas, minNotAboveMax)])]),
-    rule({ async: asyncTargets, addons }, (v): Issue[] => {
-        if (!v.async.enabled) return [];
-        const needs = [
-            { on: v.addons.keda.enabled, message: "the async worker is scaled by KEDA: set mlserve:addons.keda.enabled to true, or turn the async path off" },
-            { on: v.addons.metricsServer.enabled, message: "the async gateway's HorizontalPodAutoscaler needs metrics-server: set mlserve:addons.metricsServer.enabled to true, or turn the async path off" },
-        ];
-        return needs.filter((n) => !n.on).map((n) => ({ path: ["async", "enabled"], input: true, message: n.message }));
-    }),
+    rule({ async: asyncTargets, addons }, (v) =>
+        v.async.enabled
+            ? needsAddons(
+                  ["async", "enabled"],
+                  "the async path",
+                  "turn the async path off",
+                  [
+                      { addon: "keda", for: "it scales the worker on queue depth, from zero" },
+                      { addon: "metricsServer", for: "the gateway's HorizontalPodAutoscaler reads CPU metrics from it" },
+                  ],
+                  v.addons,
+              )
+            : [],
+    ),
     rule({ async: asyncTargets, variants: variantNames }, (v): Issue[] => {
         if (!v.async.enabled) return [];
         const names = v.variants.map((x) => x.value.name);

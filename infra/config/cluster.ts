@@ -6,7 +6,7 @@ import { z } from "zod";
 import { GPU_INSTANCE_TYPE_NAMES, isGpuInstanceType, looksLikeAcceleratedInstance } from "../../components/cluster/instanceTypes";
 import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_KUBERNETES_VERSIONS } from "../../components/versions";
 import { at, rule, type Check, type Issue } from "./rules";
-import { labelKey, labelValue } from "./validators";
+import { labelKey, labelValue } from "../../components/validators";
 
 const ipv4Cidr = z.string().refine(
     (s) => {

@@ -6,10 +6,10 @@
 import { z } from "zod";
 import { GPU_INSTANCE_TYPES, isGpuInstanceType } from "../../components/cluster/instanceTypes";
 import { QUANTIZE_MODES, variantErrors } from "../../components/llm/engines";
-import { addons } from "./addons";
+import { addons, needsAddons } from "./addons";
 import { clusterAreas } from "./cluster";
 import { rule, validItems, type Check, type Issue } from "./rules";
-import { pinnedImage, quantity } from "./validators";
+import { pinnedImage, quantity } from "../../components/validators";
 
 export const variantSchema = z.strictObject({
     /** DNS label: the Deployment is llm-<name>, the URL http://llm-<name>.llm.svc.cluster.local. */
@@ -119,18 +119,22 @@ export const fleetRules: Check[] = [
               ]
             : [];
     }),
-    // Queue-depth autoscaling: KEDA reads Prometheus; replicas is the floor.
+    // Queue-depth autoscaling: KEDA reads the queue depth from Prometheus; replicas is the floor.
     rule({ variants, addons }, (v) =>
         v.variants.flatMap(({ index, value }): Issue[] => {
             if (!value.autoscaling.enabled) return [];
             const at = ["variants", index, "autoscaling"];
-            const missing = (["keda", "observability"] as const).filter((a) => !v.addons[a].enabled);
             return [
-                ...missing.map((a) => ({
-                    path: [...at, "enabled"],
-                    input: true,
-                    message: `queue-depth autoscaling needs ${a === "keda" ? "KEDA" : "Prometheus (observability)"}: set mlserve:addons.${a}.enabled to true, or turn autoscaling off`,
-                })),
+                ...needsAddons(
+                    [...at, "enabled"],
+                    "queue-depth autoscaling",
+                    "turn autoscaling off",
+                    [
+                        { addon: "keda", for: "it scales the server on the queue depth" },
+                        { addon: "observability", for: "KEDA reads the queue depth from Prometheus" },
+                    ],
+                    v.addons,
+                ),
                 ...(value.autoscaling.maxReplicas < value.replicas
                     ? [{ path: [...at, "maxReplicas"], input: value.autoscaling.maxReplicas, message: `must be >= replicas (${value.replicas}), the minimum` }]
                     : []),

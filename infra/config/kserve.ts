@@ -6,9 +6,9 @@
 import { z } from "zod";
 import { modelFormats } from "../../components/kserve/runtimes";
 import { graphErrors, modelErrors } from "../../components/kserve/spec";
-import { addons } from "./addons";
-import { eachItem, rule, validItems, type Check, type Issue } from "./rules";
-import { dnsLabel, duration, minNotAboveMax, quantity } from "./validators";
+import { addons, needsAddons } from "./addons";
+import { eachItem, rule, validItems, type Check, type Issue, minNotAboveMax } from "./rules";
+import { dnsLabel, duration, quantity } from "../../components/validators";
 
 const FORMATS = modelFormats();
 const replicas = { minReplicas: z.int().min(0).max(100).default(0), maxReplicas: z.int().min(1).max(100).default(3) };
@@ -98,14 +98,8 @@ const modelNames = validItems(z.object({ name: z.string(), protocol: kserveModel
 
 export const kserveRules: Check[] = [
     rule({ kserveModels: modelNames, kserveGraphs: graphs, addons }, (v) =>
-        !v.addons.kserve.enabled && (v.kserveModels.length > 0 || v.kserveGraphs.length > 0)
-            ? [
-                  {
-                      path: ["kserveModels"],
-                      input: `${v.kserveModels.length} models`,
-                      message: "KServe models need the KServe add-on: set mlserve:addons.kserve.enabled to true, or set mlserve:kserveModels and mlserve:kserveGraphs to []",
-                  },
-              ]
+        v.kserveModels.length > 0 || v.kserveGraphs.length > 0
+            ? needsAddons(["kserveModels"], "each KServe model", "set mlserve:kserveModels and mlserve:kserveGraphs to []", [{ addon: "kserve", for: "every model is an InferenceService" }], v.addons)
             : [],
     ),
     rule({ kserveModels: modelNames }, (v) => {

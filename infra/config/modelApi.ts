@@ -1,9 +1,9 @@
 /** `mlserve:modelApi`: the HPA-scaled CPU model API (KServe's Hugging Face runtime on CPU). */
 import { z } from "zod";
 import { IMAGES } from "../../components/versions";
-import { addons } from "./addons";
-import { at, rule, type Check } from "./rules";
-import { minNotAboveMax, pinnedImage, quantity } from "./validators";
+import { addons, needsAddons } from "./addons";
+import { at, rule, type Check, minNotAboveMax } from "./rules";
+import { pinnedImage, quantity } from "../../components/validators";
 
 const replicas = {
     minReplicas: z.int().min(1, "an HPA keeps at least 1 replica").default(1),
@@ -33,14 +33,8 @@ export const modelApi = modelApiSchema.prefault({});
 export const modelApiRules: Check[] = [
     at("modelApi", [rule(replicas, minNotAboveMax)]),
     rule({ modelApi, addons }, (v) =>
-        v.modelApi.enabled && !v.addons.metricsServer.enabled
-            ? [
-                  {
-                      path: ["modelApi", "enabled"],
-                      input: true,
-                      message: "the model API's HorizontalPodAutoscaler needs metrics-server for CPU metrics: set mlserve:addons.metricsServer.enabled to true, or turn the model API off",
-                  },
-              ]
+        v.modelApi.enabled
+            ? needsAddons(["modelApi", "enabled"], "the model API", "turn the model API off", [{ addon: "metricsServer", for: "its HorizontalPodAutoscaler reads CPU metrics from it" }], v.addons)
             : [],
     ),
 ];

@@ -51,3 +51,8 @@ export function validItems<T extends z.ZodType>(item: T) {
         }),
     );
 }
+
+/** `minReplicas` must not exceed `maxReplicas`; the issue sits on minReplicas. */
+export function minNotAboveMax(v: { minReplicas: number; maxReplicas: number }): Issue[] {
+    return v.minReplicas > v.maxReplicas ? [{ path: ["minReplicas"], input: v.minReplicas, message: `must be <= maxReplicas (${v.maxReplicas})` }] : [];
+}

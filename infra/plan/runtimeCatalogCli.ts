@@ -16,7 +16,7 @@ export const CATALOG_FILE = path.join(REPO_ROOT, "components", "kserve", "runtim
 
 /** Render the runtime-configs release exactly as the KServe add-on declares it (same helm path as the plan). */
 export function renderRuntimeConfigs(): { chart: string; objects: K8sObject[] } {
-    const spec = kserveReleases("Knative").find((r) => r.chart === "kserveRuntimeConfigs");
+    const spec = kserveReleases("Standard", undefined).find((r) => r.chart === "kserveRuntimeConfigs");
     if (!spec) throw new Error("the KServe add-on declares no kserve-runtime-configs release");
     const pinned = CHARTS[spec.chart];
     const inputs = { name: spec.name, chart: pinned.chart, version: pinned.version, namespace: "kserve", values: spec.values };

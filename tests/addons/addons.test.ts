@@ -1,7 +1,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ADDON_NAMES, installOrder, missingDependencies, type AddonName } from "../../components/addons/catalog";
+import { installOrder, missingDependencies, requirementsOf } from "../../components/addons/catalog";
+import { ADDON_NAMES, ADDONS, type AddonSettings } from "../../components/addons/registry";
+import { addonsSchema } from "../../infra/config/addons";
 import { Keda, kedaSqsPolicy } from "../../components/addons/keda";
 import { KNATIVE_PODSPEC_FLAGS } from "../../components/addons/knative";
 import { KServe } from "../../components/addons/kserve";
@@ -22,7 +24,11 @@ beforeAll(async () => {
 });
 
 const release = (r: Rendering, name: string) => ofType(r, "kubernetes:helm.sh/v3:Release").find((x) => x.inputs.name === name)!;
-const allOn = Object.fromEntries(ADDON_NAMES.map((a) => [a, true])) as Record<AddonName, boolean>;
+/** Every add-on on, with its default settings; `change` overrides some. */
+const settings = (change: { [K in keyof AddonSettings]?: Partial<AddonSettings[K]> } = {}): AddonSettings => {
+    const base = addonsSchema.parse({});
+    return { ...base, ...Object.fromEntries(Object.entries(change).map(([k, v]) => [k, { ...base[k as keyof AddonSettings], ...v }])) } as AddonSettings;
+};
 
 describe("version table", () => {
     it("every Helm release in the plan is a chart and version from components/versions.ts", () => {
@@ -82,10 +88,8 @@ describe("dependencies", () => {
     });
 
     it("KServe in Knative mode needs Knative; in Standard mode it does not", async () => {
-        expect(missingDependencies({ ...allOn, knative: false }, { kserveDeploymentMode: "Knative" })).toEqual([
-            expect.objectContaining({ addon: "kserve", requires: "knative" }),
-        ]);
-        expect(missingDependencies({ ...allOn, knative: false }, { kserveDeploymentMode: "Standard" })).toEqual([]);
+        expect(missingDependencies(settings({ knative: { enabled: false } }))).toEqual([expect.objectContaining({ addon: "kserve", requires: "knative" })]);
+        expect(missingDependencies(settings({ knative: { enabled: false }, kserve: { deploymentMode: "Standard" } }))).toEqual([]);
         const standard = await renderConfig({
             "mlserve:addons": { knative: { enabled: false }, kserve: { deploymentMode: "Standard" } },
             // The default models scale to zero, which Standard mode cannot.
@@ -107,13 +111,7 @@ describe("dependencies", () => {
         const error = await renderComponent(
             () =>
                 new PlatformAddons("addons", {
-                    clusterAutoscaler: { enabled: false },
-                    metricsServer: { enabled: true },
-                    certManager: { enabled: false },
-                    keda: { enabled: true },
-                    knative: { enabled: true, scaleToZero: true, scaleToZeroGracePeriod: "30s", stableWindow: "60s", domain: "example.com", ingressServiceType: "ClusterIP" },
-                    kserve: { enabled: true, deploymentMode: "Knative" },
-                    observability: { enabled: false, prometheusRetention: "15d", prometheusStorageGiB: 50, grafana: true, dcgmExporter: true },
+                    settings: settings({ clusterAutoscaler: { enabled: false }, certManager: { enabled: false }, observability: { enabled: false } }),
                     cluster: { name: "c", plainName: "c", region: "us-east-1", nodeGroupArns: [] },
                 }),
         ).catch((e: unknown) => e);
@@ -121,8 +119,13 @@ describe("dependencies", () => {
         expect((error as Error).message).toMatch(/KServe needs cert-manager/);
     });
 
+    it("every add-on's requirements name registered add-ons, and the registry's titles are what messages quote", () => {
+        for (const name of ADDON_NAMES) expect(() => requirementsOf(name, settings()), name).not.toThrow();
+        expect(ADDONS.certManager.title).toBe("cert-manager");
+    });
+
     it("installs requirements first and makes the dependent wait for them", () => {
-        const order = installOrder(allOn, { kserveDeploymentMode: "Knative" });
+        const order = installOrder(settings());
         expect(order.indexOf("kserve")).toBeGreaterThan(order.indexOf("certManager"));
         expect(order.indexOf("kserve")).toBeGreaterThan(order.indexOf("knative"));
         const kserveCrd = release(dev, "kserve-crd");
@@ -241,7 +244,7 @@ describe("KServe", () => {
 
     it("declares typed InferenceServices that wait for the controller and carry the deployment mode", async () => {
         const r = await renderComponent(() => {
-            const kserve = new KServe("kserve", { deploymentMode: "Knative" });
+            const kserve = new KServe("kserve", { deploymentMode: "Knative", localGateway: "kourier-internal.knative-serving.svc.cluster.local" });
             kserve.inferenceService("sst2", {
                 apiVersion: "serving.kserve.io/v1beta1",
                 kind: "InferenceService",

@@ -58,7 +58,7 @@ describe("validation rejects what Knative and KServe would reject", () => {
     it("model names are unique, and models need the KServe add-on", () => {
         expect(problems(models({ name: "m", storageUri: uri }, { name: "m", storageUri: uri })).map((p) => p.path)).toEqual(["mlserve:kserveModels[1].name"]);
         const ps = problems({ ...models({ name: "m", storageUri: uri }), "mlserve:addons": { kserve: { enabled: false } } });
-        expect(ps).toEqual([expect.objectContaining({ path: "mlserve:kserveModels", message: expect.stringMatching(/need the KServe add-on/) })]);
+        expect(ps).toEqual([expect.objectContaining({ path: "mlserve:kserveModels", message: expect.stringMatching(/each KServe model needs KServe: every model is an InferenceService. Set mlserve:addons.kserve.enabled to true, or set mlserve:kserveModels/) })]);
     });
 });
 

@@ -1,9 +1,8 @@
 /**
- * Field validators every config area uses, defined once: Kubernetes quantities
- * and names, durations, pinned images, and the min <= max rule.
+ * Field validators every config area (and every add-on's settings) uses, defined
+ * once: Kubernetes quantities and names, durations, pinned images.
  */
 import { z } from "zod";
-import type { Issue } from "./rules";
 
 /** A Kubernetes resource quantity: 500m, 4, 32Gi. */
 export const quantity = z.string().regex(/^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti)?$/, "must be a Kubernetes quantity such as 500m, 4, 32Gi");
@@ -50,11 +49,6 @@ export const labelKey = z
 export const labelValue = z
     .string()
     .regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/, "must be a Kubernetes label value: up to 63 alphanumerics, '-', '_' or '.'");
-
-/** `min` must not exceed `max`; the issue sits on the min field. */
-export function minNotAboveMax(v: { minReplicas: number; maxReplicas: number }): Issue[] {
-    return v.minReplicas > v.maxReplicas ? [{ path: ["minReplicas"], input: v.minReplicas, message: `must be <= maxReplicas (${v.maxReplicas})` }] : [];
-}
 
 /** Stacks named prod, production, prod-eu, production.us, ... are production: never parked or reaped, stricter policy. */
 export function isProductionStack(stack: string): boolean {
