@@ -49,7 +49,7 @@ function prioritise(pid: number | undefined): void {
 }
 
 export interface Standins {
-    outputs: Record<string, any>;
+    outputs: Record<string, unknown>;
     outputsFile: string;
     stop(): Promise<void>;
 }
@@ -72,7 +72,7 @@ export async function startStandins(asyncGateway: boolean): Promise<Standins> {
         await new Promise((r) => setTimeout(r, 100));
     }
     await new Promise((r) => setTimeout(r, 200)); // the file is written in one call; let it land
-    const outputs = JSON.parse(fs.readFileSync(outputsFile, "utf8")) as Record<string, any>;
+    const outputs = JSON.parse(fs.readFileSync(outputsFile, "utf8")) as Record<string, unknown>;
     return {
         outputs,
         outputsFile,

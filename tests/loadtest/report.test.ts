@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { chartSpecs, renderCharts } from "../../loadtest/report/charts";
 import { buildReport, parseArgs } from "../../loadtest/report/cli";
-import { loadResults } from "../../loadtest/report/load";
+import { loadResults, type AsyncJob, type LlmSample, type VegetaResult } from "../../loadtest/report/load";
 import { decodeFloorMs } from "../../loadtest/report/reference";
 import { html, markdown, tables } from "../../loadtest/report/render";
 import { histogramMeanDelta, parsePrometheusText, percentile, percentiles } from "../../loadtest/report/stats";
@@ -19,12 +19,12 @@ import { summarize } from "../../loadtest/report/summarize";
 const FIXTURE = path.join(__dirname, "fixtures", "local-run");
 const results = loadResults(FIXTURE);
 const rows = summarize(results.runs, results.manifest);
-const lines = (rel: string) =>
+const lines = <T>(rel: string) =>
     fs
         .readFileSync(path.join(FIXTURE, rel), "utf8")
         .split("\n")
         .filter(Boolean)
-        .map((l) => JSON.parse(l) as Record<string, any>);
+        .map((l) => JSON.parse(l) as T);
 const runDir = (tool: string, target: string, step?: string) => results.manifest.runs.find((r) => r.tool === tool && r.target === target && (step ? r.step === step : !r.step))!.dir;
 /** Nearest rank, written out again: the ceil(p% of n)-th smallest. */
 const nearestRank = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.ceil((p / 100) * xs.length) - 1];
@@ -61,15 +61,15 @@ describe("summaries of the recorded run", () => {
     });
 
     it("LLM rows: counts, exact percentiles, TTFT and TPOT from the raw samples", () => {
-        const samples = lines(`${runDir("locust", "variant:fp16")}/samples.jsonl`);
+        const samples = lines<LlmSample>(`${runDir("locust", "variant:fp16")}/samples.jsonl`);
         const ok = samples.filter((s) => s.ok);
         const r = rows.find((x) => x.target === "variant:fp16" && x.tool === "locust")!;
         expect(r.requests).toBe(samples.length);
         expect(r.errors).toBe(samples.length - ok.length);
         expect(r.latency.p95).toBe(nearestRank(ok.map((s) => s.e2eMs), 95));
         const stream = ok.filter((s) => s.kind === "stream");
-        expect(r.ttft.p50).toBe(nearestRank(stream.map((s) => s.ttftMs), 50));
-        expect(r.tpotP50).toBe(nearestRank(stream.map((s) => s.tpotMs), 50));
+        expect(r.ttft.p50).toBe(nearestRank(stream.map((s) => s.ttftMs!), 50));
+        expect(r.tpotP50).toBe(nearestRank(stream.map((s) => s.tpotMs!), 50));
         const tokens = ok.reduce((a, s) => a + s.outputTokens, 0);
         expect(r.outputTokensPerS! * r.durationS).toBeCloseTo(tokens, 6);
         expect(r.usdPerMillionTokens).toBeCloseTo((1.624 / 3600 / r.outputTokensPerS!) * 1e6, 6);
@@ -78,13 +78,13 @@ describe("summaries of the recorded run", () => {
     });
 
     it("TGI split: phases add up to the mean client latency of the /generate requests (TGI's headers are whole ms)", () => {
-        const gen = lines(`${runDir("locust", "variant:fp16")}/samples.jsonl`).filter((s) => s.ok && s.kind === "generate");
+        const gen = lines<LlmSample>(`${runDir("locust", "variant:fp16")}/samples.jsonl`).filter((s) => s.ok && s.kind === "generate");
         const r = rows.find((x) => x.target === "variant:fp16" && x.tool === "locust")!;
         const sum = r.split!.reduce((a, s) => a + s.ms, 0);
         // network + client is client latency − x-total-time; the three phases are rounded separately from the total.
         expect(Math.abs(sum - gen.reduce((a, s) => a + s.e2eMs, 0) / gen.length)).toBeLessThanOrEqual(1.5);
         const queue = r.split!.find((s) => s.phase === "queue")!.ms;
-        expect(queue).toBeCloseTo(gen.reduce((a, s) => a + s.headers["x-queue-time"], 0) / gen.length, 6);
+        expect(queue).toBeCloseTo(gen.reduce((a, s) => a + s.headers!["x-queue-time"]!, 0) / gen.length, 6);
     });
 
     it("KServe split: the model server's histograms between the scrapes, the rest is network and client", () => {
@@ -99,7 +99,7 @@ describe("summaries of the recorded run", () => {
     });
 
     it("open-loop rows count every vegeta and ghz result, errors included", () => {
-        const veg = lines(`${runDir("vegeta", "kserve:sst2-v1")}/results.jsonl`);
+        const veg = lines<VegetaResult>(`${runDir("vegeta", "kserve:sst2-v1")}/results.jsonl`);
         const r = rows.find((x) => x.target === "kserve:sst2-v1" && !x.sweep)!;
         expect(r.requests).toBe(veg.length);
         expect(r.errors).toBe(veg.filter((v) => v.code < 200 || v.code >= 300 || v.error).length);
@@ -112,11 +112,11 @@ describe("summaries of the recorded run", () => {
 
     it("async rows run from the submit to the poll that saw the job done", () => {
         const d = runDir("vegeta", "asyncGateway");
-        const jobs = new Map(lines(`${d}/jobs.jsonl`).map((j) => [j.jobId, j]));
-        const veg = lines(`${d}/results.jsonl`);
+        const jobs = new Map(lines<AsyncJob>(`${d}/jobs.jsonl`).map((j) => [j.jobId, j]));
+        const veg = lines<VegetaResult>(`${d}/results.jsonl`);
         const want = veg.map((v) => {
-            const j = jobs.get(JSON.parse(Buffer.from(v.body, "base64").toString()).jobId)!;
-            return (j.finished - Date.parse(v.timestamp) / 1000) * 1000;
+            const j = jobs.get((JSON.parse(Buffer.from(v.body!, "base64").toString()) as { jobId: string }).jobId)!;
+            return (j.finished! - Date.parse(v.timestamp) / 1000) * 1000;
         });
         const r = rows.find((x) => x.target === "asyncGateway" && !x.sweep)!;
         expect(r.latency.p50).toBeCloseTo(nearestRank(want, 50)!, 6);
