@@ -168,6 +168,13 @@ def tool_versions() -> dict[str, str]:
     }
 
 
+def locust_env(a: argparse.Namespace, t: Target, samples: str) -> dict[str, str]:
+    """What the locustfile reads (master and workers alike)."""
+    return {"MLSERVE_ENGINE": t.info.get("engine", "tgi"), "MLSERVE_TARGET": t.key, "MLSERVE_MODEL": t.info.get("model", ""),
+            "MLSERVE_DATASET": a.dataset, "MLSERVE_DATASET_LIMIT": str(int(a.dataset_limit)),
+            "MLSERVE_SAMPLES": samples, "MLSERVE_MAX_NEW_TOKENS": str(int(a.max_new_tokens))}
+
+
 class Runner:
     def __init__(self, a: argparse.Namespace, outputs: dict[str, Any], targets: list[Target], workdir: str):
         self.a = a
@@ -247,9 +254,7 @@ class Runner:
         d = self.new_dir("locust", t)
         engine = t.info.get("engine", "tgi")
         users = ["StreamingUser", "GenerateUser"] if engine == "tgi" else ["StreamingUser"]
-        env = {**os.environ, "MLSERVE_ENGINE": engine, "MLSERVE_TARGET": t.key, "MLSERVE_MODEL": t.info.get("model", ""),
-               "MLSERVE_DATASET": self.a.dataset, "MLSERVE_DATASET_LIMIT": str(int(self.a.dataset_limit)),
-               "MLSERVE_SAMPLES": os.path.join(d, "samples.jsonl"), "MLSERVE_MAX_NEW_TOKENS": str(int(self.a.max_new_tokens))}
+        env = {**os.environ, **locust_env(self.a, t, os.path.join(d, "samples.jsonl"))}
         cmd = [sys.executable, "-m", "locust", "-f", os.path.join(HERE, "locustfile.py"), "--headless", "--only-summary",
                "-u", str(int(self.a.users)), "-r", str(self.a.spawn_rate), "-t", f"{self.a.duration_s}s", "--stop-timeout", str(int(self.a.timeout)),
                "--host", t.url, "--csv", os.path.join(d, "locust"), "--json-file", os.path.join(d, "locust"), *users]
@@ -458,25 +463,49 @@ def _rfc3339(ts: str) -> float:
     return datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
 
 
+def s3_prefix(out: str, run_id: str) -> tuple[str, str]:
+    u = urllib.parse.urlsplit(out)
+    return u.netloc, u.path.strip("/") or f"benchmarks/{run_id}"
+
+
+def refuse_existing_s3(out: str, run_id: str) -> None:
+    import boto3
+
+    bucket, prefix = s3_prefix(out, run_id)
+    if boto3.client("s3").list_objects_v2(Bucket=bucket, Prefix=prefix + "/", MaxKeys=1).get("KeyCount", 0):
+        raise SystemExit(f"s3://{bucket}/{prefix}/ already holds a run: use a new run id")
+
+
 def upload(workdir: str, out: str, run_id: str) -> str:
     import boto3  # in the load-test image and the project venv (with moto)
 
-    u = urllib.parse.urlsplit(out)
-    prefix = u.path.strip("/") or f"benchmarks/{run_id}"
+    bucket, prefix = s3_prefix(out, run_id)
     s3 = boto3.client("s3")
     for root, _dirs, files in os.walk(workdir):
         for name in files:
             p = os.path.join(root, name)
-            s3.upload_file(p, u.netloc, f"{prefix}/{os.path.relpath(p, workdir)}")
-    return f"s3://{u.netloc}/{prefix}/"
+            s3.upload_file(p, bucket, f"{prefix}/{os.path.relpath(p, workdir)}")
+    return f"s3://{bucket}/{prefix}/"
 
 
 def main(argv: list[str] | None = None, env: dict[str, str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     env = dict(os.environ) if env is None else env
     if argv[:1] == ["worker"]:
-        # A locust worker pod: same locustfile and environment, connects to the master.
-        return subprocess.call([sys.executable, "-m", "locust", "-f", os.path.join(HERE, "locustfile.py"), "--worker", *argv[1:]])
+        # A locust worker pod: the same targets and selection as the master (they set the
+        # locustfile's environment), plus --master-host; locust's own flags may follow "--".
+        w = argparse.ArgumentParser(prog="run.py worker")
+        w.add_argument("--master-host", required=True)
+        known, rest = w.parse_known_args(argv[1:])
+        extra = rest[rest.index("--") + 1:] if "--" in rest else []
+        rest = rest[:rest.index("--")] if "--" in rest else rest
+        a = parse_args(["--run-id", "worker", "--out", tempfile.gettempdir(), *rest], env)
+        llm = [t for t in resolve_targets(load_targets(a.targets), a.select) if t.kind == "llm"]
+        if len(llm) != 1:
+            raise SystemExit("run.py worker: --select exactly one variant (the one the master measures)")
+        t = llm[0]
+        wenv = {**env, **locust_env(a, t, os.path.join(tempfile.gettempdir(), "samples-unused.jsonl"))}
+        return subprocess.call([sys.executable, "-m", "locust", "-f", os.path.join(HERE, "locustfile.py"), "--worker", "--master-host", known.master_host, *extra], env=wenv)
     a = parse_args(argv, env)
     outputs = load_targets(a.targets)
     targets = resolve_targets(outputs, a.select)
@@ -486,6 +515,8 @@ def main(argv: list[str] | None = None, env: dict[str, str] | None = None) -> in
     os.makedirs(workdir, exist_ok=True)
     if os.path.exists(os.path.join(workdir, "manifest.json")):
         raise SystemExit(f"{workdir} already holds a run (manifest.json): use a new directory or run id")
+    if s3:
+        refuse_existing_s3(a.out, a.run_id)
     runner = Runner(a, outputs, targets, workdir)
     manifest: dict[str, Any] = {
         "schema": 1, "runId": a.run_id, "profile": a.profile, "startedAt": time.time(), "host": platform.node(),

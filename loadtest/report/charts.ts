@@ -27,32 +27,23 @@ export function chartSpecs(rows: Row[]): Array<{ id: string; title: string; spec
     const base = { $schema: "https://vega.github.io/schema/vega-lite/v6.json", width: 560, config: { font: "sans-serif" } };
     const single = rows.filter((r) => !r.sweep);
 
-    const dist = single.flatMap((r) => thin(r.latencies).map((ms) => ({ target: label(r), ms })));
-    if (dist.length) {
+    // One box per target over its raw values (min–max whiskers).
+    const boxes = (id: string, title: string, pick: (r: Row) => number[], axis: Record<string, unknown>) => {
+        const values = single.flatMap((r) => thin(pick(r)).map((ms) => ({ target: label(r), ms })));
+        if (!values.length) return;
         out.push({
-            id: "latency-distribution",
-            title: "Latency distribution per target (ms, log scale)",
+            id,
+            title,
             spec: {
                 ...base,
-                data: { values: dist },
+                data: { values },
                 mark: { type: "boxplot", extent: "min-max" },
-                encoding: { y: { field: "target", type: "nominal", title: null }, x: { field: "ms", type: "quantitative", scale: { type: "log" }, title: "latency (ms)" } },
+                encoding: { y: { field: "target", type: "nominal", title: null }, x: { field: "ms", type: "quantitative", ...axis } },
             },
         });
-    }
-    const ttft = single.flatMap((r) => thin(r.ttfts).map((ms) => ({ target: label(r), ms })));
-    if (ttft.length) {
-        out.push({
-            id: "ttft-distribution",
-            title: "Time to first token per variant (ms)",
-            spec: {
-                ...base,
-                data: { values: ttft },
-                mark: { type: "boxplot", extent: "min-max" },
-                encoding: { y: { field: "target", type: "nominal", title: null }, x: { field: "ms", type: "quantitative", title: "TTFT (ms)" } },
-            },
-        });
-    }
+    };
+    boxes("latency-distribution", "Latency distribution per target (ms, log scale)", (r) => r.latencies, { scale: { type: "log" }, title: "latency (ms)" });
+    boxes("ttft-distribution", "Time to first token per variant (ms)", (r) => r.ttfts, { title: "TTFT (ms)" });
     const sweep = rows
         .filter((r) => r.sweep && r.rate !== undefined)
         .flatMap((r) => (["p50", "p99"] as const).flatMap((p) => (r.latency[p] !== undefined ? [{ target: r.target, stat: p, series: `${r.target} ${p}`, rate: r.rate, ms: r.latency[p] }] : [])));

@@ -92,3 +92,20 @@ def test_an_existing_results_directory_is_not_overwritten(tmp_path):
     t.write_text(json.dumps({"variants": {}}))
     with pytest.raises(SystemExit, match="already holds a run"):
         run.main(["--targets", str(t), "--run-id", "r", "--out", str(tmp_path), "--select", ""], {})
+
+
+def test_a_worker_needs_one_variant_and_the_master_host(tmp_path, capsys):
+    t = tmp_path / "t.json"
+    t.write_text(json.dumps(OUTPUTS))
+    with pytest.raises(SystemExit):
+        run.main(["worker", "--targets", str(t), "--select", "variant:fp16"], {})  # no --master-host
+    with pytest.raises(SystemExit, match="exactly one variant"):
+        run.main(["worker", "--master-host", "m", "--targets", str(t), "--select", "kserve:sst2"], {})
+
+
+def test_the_locustfile_environment_names_the_target_and_engine():
+    a = args("--max-new-tokens", "64")
+    t = run.resolve_targets(OUTPUTS, "variant:fp16")[0]
+    env = run.locust_env(a, t, "/x/samples.jsonl")
+    assert env == {"MLSERVE_ENGINE": "tgi", "MLSERVE_TARGET": "variant:fp16", "MLSERVE_MODEL": "m", "MLSERVE_DATASET": a.dataset,
+                   "MLSERVE_DATASET_LIMIT": "0", "MLSERVE_SAMPLES": "/x/samples.jsonl", "MLSERVE_MAX_NEW_TOKENS": "64"}
