@@ -5,6 +5,7 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
+import type { AsyncConfig } from "../../infra/config/async";
 import type { PolicyDocument } from "../cluster/iam";
 import type { ScaledObject } from "../addons/crds/keda";
 
@@ -12,15 +13,8 @@ export const ASYNC_NAMESPACE = "async";
 export const GATEWAY = "async-gateway";
 export const WORKER = "async-worker";
 
-export interface AsyncSettings {
-    maxReceiveCount: number;
-    modelTimeoutSeconds: number;
-    attempts: number;
-    messageRetentionDays: number;
-    resultRetentionDays: number;
-    worker: { concurrency: number; minReplicas: number; maxReplicas: number; messagesPerReplica: number; activationMessages: number };
-    gateway: { minReplicas: number; maxReplicas: number; targetCpuUtilizationPercent: number };
-}
+/** `mlserve:async` as validated. */
+export type AsyncSettings = AsyncConfig;
 
 /** Long enough for every attempt of the slowest job plus backoff; the worker's heartbeat extends it anyway. */
 export function visibilityTimeoutSeconds(s: Pick<AsyncSettings, "modelTimeoutSeconds" | "attempts">): number {

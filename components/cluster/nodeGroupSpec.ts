@@ -2,6 +2,7 @@
  * Pure builders for the two node groups: labels, taints, AMI and the Cluster
  * Autoscaler node-template tags. No Pulumi here, so tests read them directly.
  */
+import type { GpuNodesConfig, SystemNodesConfig } from "../../infra/config/cluster";
 import { GPU_INSTANCE_TYPES, isGpuInstanceType } from "./instanceTypes";
 
 export type NodePool = "system" | "gpu";
@@ -17,17 +18,12 @@ export const GPU_TOLERATIONS = [{ key: GPU_TAINT.key, operator: "Exists", effect
 /** EKS API spells taint effects as an enum; Kubernetes as CamelCase. Mixing them is a classic failure. */
 const EKS_TAINT_EFFECT = { NoSchedule: "NO_SCHEDULE", NoExecute: "NO_EXECUTE", PreferNoSchedule: "PREFER_NO_SCHEDULE" } as const;
 
-export interface NodeGroupSizing {
-    instanceType: string;
-    capacityType: "ON_DEMAND" | "SPOT";
-    minSize: number;
-    desiredSize: number;
-    maxSize: number;
-    diskSizeGiB: number;
-    labels: Record<string, string>;
-    /** How long Cluster Autoscaler waits before removing a node nothing needs (this group only); unset = its global default. */
-    scaleDownIdleAfter?: string;
-}
+/**
+ * A node group's sizing as `mlserve:systemNodes` / `mlserve:gpuNodes` validate it;
+ * `scaleDownIdleAfter` (GPU pool only) is how long Cluster Autoscaler waits before
+ * removing a node nothing needs.
+ */
+export type NodeGroupSizing = SystemNodesConfig & Partial<Pick<GpuNodesConfig, "scaleDownIdleAfter">>;
 
 export interface NodeGroupSpec {
     pool: NodePool;

@@ -4,6 +4,7 @@
  * rules Knative and KServe would otherwise apply at admission, and endpoints.
  */
 import type { InferenceGraph, InferenceService } from "../addons/crds/kserve";
+import type { KServeGraphConfig, KServeModelConfig } from "../../infra/config/kserve";
 import type { PodMonitor } from "../addons/crds/prometheus";
 import { GPU_NODE_SELECTOR, GPU_TOLERATIONS } from "../cluster/nodeGroupSpec";
 import { chooseProtocol, type ServingProtocol } from "./runtimes";
@@ -16,37 +17,9 @@ export type Protocol = ServingProtocol;
 
 export const OIP_GRPC = { service: "inference.GRPCInferenceService", method: "ModelInfer", fullMethod: "inference.GRPCInferenceService/ModelInfer" } as const;
 
-export interface KServeModelSettings {
-    name: string;
-    runtime: ModelRuntime;
-    storageUri?: string;
-    args: string[];
-    protocol: Protocol;
-    gpu: boolean;
-    cpuRequest: string;
-    memoryRequest: string;
-    cpuLimit: string;
-    memoryLimit: string;
-    minReplicas: number;
-    maxReplicas: number;
-    autoscalerClass: "kpa" | "hpa";
-    scaleMetric: "concurrency" | "rps" | "cpu" | "memory";
-    scaleTarget: number;
-    containerConcurrency: number;
-    scaleDownDelay?: string;
-    scaleToZeroRetention?: string;
-    timeoutSeconds: number;
-    batcher: { enabled: boolean; maxBatchSize: number; maxLatencyMs: number; timeoutSeconds: number };
-    deploymentMode?: "Knative" | "Standard";
-}
-
-export interface KServeGraphSettings {
-    name: string;
-    routerType: "Ensemble" | "Sequence" | "Splitter" | "Switch";
-    steps: Array<{ name: string; model: string; weight?: number }>;
-    minReplicas: number;
-    maxReplicas: number;
-}
+/** A model and a graph entry, as `mlserve:kserveModels` / `mlserve:kserveGraphs` validate them. */
+export type KServeModelSettings = KServeModelConfig;
+export type KServeGraphSettings = KServeGraphConfig;
 
 export interface Finding {
     /** Where in the model or graph entry, e.g. ["steps", 0, "model"]. */

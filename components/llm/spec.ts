@@ -3,11 +3,12 @@
  * cache volume, KEDA ScaledObject and the endpoint record the load tests read.
  */
 import type * as k8s from "@pulumi/kubernetes";
+import type { FleetConfig, VariantConfig } from "../../infra/config/fleet";
 import type { PodMonitor } from "../addons/crds/prometheus";
 import type { ScaledObject } from "../addons/crds/keda";
 import { GPU_NODE_SELECTOR, GPU_TOLERATIONS } from "../cluster/nodeGroupSpec";
 import { IMAGES } from "../versions";
-import { ENGINE_PORT, ENGINE_ROUTES, queueDepthQuery, serverArgs, type Engine, type EngineOptions, type QuantizeMode } from "./engines";
+import { ENGINE_PORT, ENGINE_ROUTES, queueDepthQuery, serverArgs, type Engine, type QuantizeMode } from "./engines";
 
 export const LLM_NAMESPACE = "llm";
 /** Secret (in LLM_NAMESPACE) holding the Hugging Face token under key `token`. */
@@ -22,28 +23,9 @@ export const SERVER_PORT_NAME = "http";
 export const NODE_CACHE_DIR = "/var/lib/mlserve/hf-cache";
 const CACHE_MOUNT = "/data";
 
-export interface VariantSettings extends EngineOptions {
-    name: string;
-    engine: Engine;
-    modelId: string;
-    revision?: string;
-    quantize: QuantizeMode;
-    dtype?: "float16" | "bfloat16";
-    replicas: number;
-    gpus: number;
-    image?: string;
-    autoscaling: { enabled: boolean; maxReplicas: number; queueDepthTarget: number };
-}
-
-export interface FleetSettings {
-    modelCache: "hostPath" | "pvc" | "emptyDir";
-    cacheSizeGiB: number;
-    shmSize: string;
-    cpuRequest: string;
-    memoryRequest: string;
-    memoryLimit: string;
-    terminationGraceSeconds: number;
-}
+/** A variant and the fleet's shared settings, as `mlserve:variants` / `mlserve:fleet` validate them. */
+export type VariantSettings = VariantConfig;
+export type FleetSettings = FleetConfig;
 
 export const serverName = (variant: string) => `llm-${variant}`;
 

@@ -3,20 +3,10 @@
  * small text classifier, scaled on CPU by an autoscaling/v2 HPA.
  */
 import type * as k8s from "@pulumi/kubernetes";
+import type { ModelApiConfig } from "../../infra/config/modelApi";
 
-export interface ModelApiSettings {
-    image: string;
-    modelName: string;
-    modelId: string;
-    task: string;
-    minReplicas: number;
-    maxReplicas: number;
-    targetCpuUtilizationPercent: number;
-    cpuRequest: string;
-    memoryRequest: string;
-    cpuLimit: string;
-    memoryLimit: string;
-}
+/** `mlserve:modelApi` as validated. */
+export type ModelApiSettings = ModelApiConfig;
 
 export const MODEL_API_NAME = "model-api";
 export const MODEL_API_NAMESPACE = "model-api";

@@ -80,6 +80,7 @@ describe("HPA-scaled model API", () => {
 
     it("pure builders: what config says is what the spec holds", () => {
         const s: ModelApiSettings = {
+            enabled: true,
             image: "x:1",
             modelName: "m",
             modelId: "org/m",
