@@ -110,6 +110,10 @@ def run(cfg: RunConfig, teacher, teacher_tokenizer, train: Sequence[Example], ev
     Returns the run summary (also written as out_dir/summary.json)."""
     if not RUN_ID.match(cfg.run_id):
         raise ValueError("run id must be a DNS label: lowercase letters, digits and '-', at most 40")
+    n_labels = teacher.config.num_labels
+    if any(not 0 <= y < n_labels for _, y in [*train, *evaluation_set]):
+        # Label ids must mean what the teacher's do (SST-2: 0 negative, 1 positive).
+        raise ValueError(f"data labels must be 0..{n_labels - 1}, the teacher's classes")
     torch.manual_seed(cfg.seed)
     torch.set_num_threads(cfg.threads)
     out = Path(out_dir)

@@ -71,7 +71,7 @@ def importance(model, tokenizer, examples: Sequence[Example], max_length: int, b
         def head_hook(mod, args, i=i):
             x = args[0]  # (batch, tokens, heads*dh)
             b, t, _ = x.shape
-            xh = x.view(b, t, -1, dh)
+            xh = x.reshape(b, t, -1, dh)
             w = mod.weight.view(mod.weight.shape[0], -1, dh)  # (hidden, heads, dh)
             contrib = torch.einsum("bthd,ohd->btho", xh, w).norm(dim=-1)  # (b, t, heads)
             heads[i] += _masked_mean(contrib, state["mask"]).cpu()

@@ -20,6 +20,12 @@ def test_parse_methods_and_plan():
             pipeline.parse_methods(bad)
 
 
+def test_labels_outside_the_teacher_s_classes_are_refused(teacher, tok, data, tmp_path):
+    cfg = pipeline.RunConfig(run_id="r", teacher="tiny", methods="int8")
+    with pytest.raises(ValueError, match="labels must be 0..1"):
+        pipeline.run(cfg, teacher, tok, data["train"], [("a neutral sentence", 2)], tmp_path, log=lambda _: None)
+
+
 @pytest.fixture(scope="module")
 def run(tmp_path_factory, _teacher, tok, data):
     import copy

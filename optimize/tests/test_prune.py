@@ -23,10 +23,13 @@ def zero_heads(model, heads):
                 w[:, h * DH:(h + 1) * DH] = 0
 
 
-@pytest.mark.parametrize("make", [lambda: None, lambda: tiny.bert(seed=3)], ids=["distilbert", "bert"])
-def test_head_pruning_removes_exactly_those_heads(make, teacher, tok, data):
-    model = make() or teacher
-    reference = tiny.bert(seed=3) if make() is not None else tiny.distilbert(seed=0)
+MAKERS = {"distilbert": None, "bert": tiny.bert, "roberta": tiny.roberta}
+
+
+@pytest.mark.parametrize("family", list(MAKERS))
+def test_head_pruning_removes_exactly_those_heads(family, teacher, tok, data):
+    model = MAKERS[family](seed=3) if MAKERS[family] else teacher
+    reference = (MAKERS[family] or tiny.distilbert)(seed=3)
     reference.load_state_dict(model.state_dict())
     params_before = sum(p.numel() for p in model.parameters())
     prune.prune_heads(model, {0: [1, 3], 1: [0]})
@@ -86,9 +89,9 @@ def test_head_pruned_model_saves_and_reloads(teacher, tok, data, tmp_path):
     assert (tmp_path / artifacts.COMPACT_FILE).stat().st_size < (tmp_path / "model.safetensors").stat().st_size
 
 
-@pytest.mark.parametrize("family", ["distilbert", "bert"])
+@pytest.mark.parametrize("family", list(MAKERS))
 def test_ffn_pruning_removes_exactly_that_many_neurons(family, teacher, tok, data, tmp_path):
-    model = teacher if family == "distilbert" else tiny.bert(seed=3)
+    model = MAKERS[family](seed=3) if MAKERS[family] else teacher
     reference = type(model)(model.config.__class__.from_dict(model.config.to_dict())).eval()
     reference.load_state_dict(model.state_dict())
     scores = [torch.arange(64, dtype=torch.float32).flip(0), torch.arange(64, dtype=torch.float32)]

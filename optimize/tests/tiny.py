@@ -5,7 +5,7 @@ import random
 
 import torch
 from transformers import BertConfig, BertForSequenceClassification, DistilBertConfig, \
-    DistilBertForSequenceClassification, DistilBertTokenizer
+    DistilBertForSequenceClassification, DistilBertTokenizer, RobertaConfig, RobertaForSequenceClassification
 
 POSITIVE = ["good", "great", "fine", "superb", "lovely", "fun", "moving", "smart", "warm", "brilliant"]
 NEGATIVE = ["bad", "awful", "dull", "boring", "weak", "messy", "flat", "silly", "cold", "tedious"]
@@ -50,6 +50,14 @@ def bert(seed: int, dim: int = 32, layers: int = 2, heads: int = 4, ffn: int = 6
     cfg = BertConfig(vocab_size=len(VOCAB), hidden_size=dim, num_hidden_layers=layers, num_attention_heads=heads,
                      intermediate_size=ffn, max_position_embeddings=MAX_LEN + 8, num_labels=2, pad_token_id=0)
     return BertForSequenceClassification(cfg).eval()
+
+
+def roberta(seed: int, dim: int = 32, layers: int = 2, heads: int = 4, ffn: int = 64):
+    torch.manual_seed(seed)
+    # RoBERTa numbers positions after its padding id (1 here, this vocab's [UNK]: unused in tests).
+    cfg = RobertaConfig(vocab_size=len(VOCAB), hidden_size=dim, num_hidden_layers=layers, num_attention_heads=heads,
+                        intermediate_size=ffn, max_position_embeddings=MAX_LEN + 4, num_labels=2, pad_token_id=1)
+    return RobertaForSequenceClassification(cfg).eval()
 
 
 def train_on_labels(model, tok, examples, steps: int, seed: int, lr: float = 3e-3):
