@@ -75,7 +75,7 @@ export function chartSpecs(rows: Row[]): Array<{ id: string; title: string; spec
                 data: { values: protocols },
                 mark: "bar",
                 encoding: {
-                    y: { field: "target", type: "nominal", title: null },
+                    y: { field: "target", type: "nominal", title: null, axis: { labelLimit: 320 } },
                     yOffset: { field: "stat" },
                     x: { field: "ms", type: "quantitative", title: "latency (ms)" },
                     color: { field: "stat", type: "nominal", title: "percentile" },

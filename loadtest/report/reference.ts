@@ -3,7 +3,7 @@
  * Source: ../shared/reference/FACTS.md ("The seed measurement to beat", and the
  * Phi-3.5-mini weight sizes behind the decode floor).
  */
-import type { QuantizeMode } from "../../components/llm/engines";
+import type { QuantizeMode } from "../../components/workloads/llm/engines";
 
 /** TGI 2.3.0, Phi-3.5-mini, g5.4xlarge, 100 concurrent users (locust), text-to-SQL prompts, default max_new_tokens. ms. */
 export const REFERENCE_SEED: { label: string; source: string; byQuantize: Partial<Record<QuantizeMode, { name: string; p50: number; p95: number; p98: number }>> } = {

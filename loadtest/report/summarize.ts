@@ -1,6 +1,6 @@
 /** One row per run (per sweep step), with every column the report shows. Pure. */
-import { GPU_INSTANCE_TYPES, isGpuInstanceType } from "../../components/cluster/instanceTypes";
-import type { QuantizeMode } from "../../components/llm/engines";
+import { GPU_INSTANCE_TYPES, isGpuInstanceType } from "../../components/platform/cluster/instanceTypes";
+import type { QuantizeMode } from "../../components/workloads/llm/engines";
 import { EC2_HOURLY_USD } from "../../infra/cost/prices";
 import type { Manifest, Quality, RunData, RunRecord } from "./load";
 import { decodeFloorMs, REFERENCE_SEED } from "./reference";
@@ -79,6 +79,15 @@ function vegetaHeaders(h: Record<string, string[]> | undefined): Record<string, 
     return out;
 }
 
+function completionTokens(body: string | undefined): number {
+    try {
+        const j = JSON.parse(Buffer.from(body ?? "", "base64").toString("utf8")) as { usage?: { completion_tokens?: number } };
+        return j.usage?.completion_tokens ?? 0;
+    } catch {
+        return 0;
+    }
+}
+
 export function summarizeRun(d: RunData, m: Manifest): Row {
     const r = d.run;
     const gpu = isGpuInstanceType(m.gpuInstanceType) ? GPU_INSTANCE_TYPES[m.gpuInstanceType] : undefined;
@@ -128,7 +137,8 @@ export function summarizeRun(d: RunData, m: Manifest): Row {
         if (r.kind === "llm") {
             const items = ok.map((v) => ({ e2eMs: v.latency / 1e6, headers: vegetaHeaders(v.headers) }));
             split = tgiSplit(items);
-            tokens = items.reduce((a, s) => a + (s.headers["x-generated-tokens"] ?? 0), 0);
+            // TGI says how many tokens in a header; an OpenAI-style answer (vLLM) in usage.completion_tokens.
+            tokens = ok.reduce((a, v) => a + (vegetaHeaders(v.headers)["x-generated-tokens"] ?? completionTokens(v.body)), 0);
         }
     } else if (d.ghz) {
         const details = d.ghz.details ?? [];

@@ -109,3 +109,19 @@ def test_the_locustfile_environment_names_the_target_and_engine():
     env = run.locust_env(a, t, "/x/samples.jsonl")
     assert env == {"MLSERVE_ENGINE": "tgi", "MLSERVE_TARGET": "variant:fp16", "MLSERVE_MODEL": "m", "MLSERVE_DATASET": a.dataset,
                    "MLSERVE_DATASET_LIMIT": "0", "MLSERVE_SAMPLES": "/x/samples.jsonl", "MLSERVE_MAX_NEW_TOKENS": "64"}
+
+
+def test_async_completion_counts_done_jobs_and_their_p99(tmp_path):
+    import base64
+
+    results, jobs = [], []
+    for i in range(10):
+        body = base64.b64encode(json.dumps({"jobId": f"j{i}", "statusUrl": f"/v1/jobs/j{i}"}).encode()).decode()
+        results.append({"code": 202, "timestamp": "2026-11-26T00:00:00Z", "latency": 1_000_000, "body": body})
+        start = run._rfc3339("2026-11-26T00:00:00Z")
+        jobs.append({"jobId": f"j{i}", "submitted": start, "finished": start + (i + 1) / 10, "status": "done" if i < 8 else "timeout"})
+    (tmp_path / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in results))
+    (tmp_path / "jobs.jsonl").write_text("".join(json.dumps(j) + "\n" for j in jobs))
+    success, p99 = run.async_completion(str(tmp_path), 10)
+    assert success == 0.8
+    assert p99 == pytest.approx(800)

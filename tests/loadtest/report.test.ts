@@ -110,6 +110,15 @@ describe("summaries of the recorded run", () => {
         expect(g.latency.p50).toBe(nearestRank(ghz.details.map((x: { latency: number }) => x.latency / 1e6), 50));
     });
 
+    it("vLLM through vegeta: output tokens from the OpenAI-style usage in each body", () => {
+        const d = runDir("vegeta", "variant:vllm", "step01");
+        const veg = lines<VegetaResult>(`${d}/results.jsonl`);
+        const tokens = veg.reduce((a, v) => a + (JSON.parse(Buffer.from(v.body!, "base64").toString()) as { usage: { completion_tokens: number } }).usage.completion_tokens, 0);
+        const r = rows.find((x) => x.target === "variant:vllm" && x.step === "step01")!;
+        expect(tokens).toBeGreaterThan(0);
+        expect(r.outputTokensPerS! * r.durationS).toBeCloseTo(tokens, 6);
+    });
+
     it("async rows run from the submit to the poll that saw the job done", () => {
         const d = runDir("vegeta", "asyncGateway");
         const jobs = new Map(lines<AsyncJob>(`${d}/jobs.jsonl`).map((j) => [j.jobId, j]));
