@@ -136,6 +136,8 @@ def run(cfg: RunConfig, teacher, teacher_tokenizer, train: Sequence[Example], ev
         losses = distill.train(model, tokenizer, train, targets, steps=steps, batch_size=cfg.batch_size, lr=cfg.lr,
                                temperature=cfg.temperature, alpha=cfg.alpha, max_length=cfg.max_length,
                                seed=cfg.seed, device=dev, keep_sparse=keep_sparse)
+        if not losses:  # --train-steps 0: the student as initialised
+            return {"steps": 0}
         return {"steps": len(losses), "loss_first": losses[0], "loss_last": losses[-1]}
 
     def apply(step: str, st: State) -> State:
