@@ -34,6 +34,8 @@ export interface GatewayOptions {
     /** Longest a client may take to send a whole request (headers and body). Default 10 s. */
     requestTimeoutMs?: number;
     logger?: FastifyServerOptions["logger"];
+    /** Where its metrics go (and /metrics reads). Default: a new registry. */
+    registry?: Registry;
 }
 
 const submitSchema = z.strictObject({
@@ -75,7 +77,7 @@ export function classifyError(err: unknown): ErrorClass {
 export function buildGateway(o: GatewayOptions): FastifyInstance {
     const bodyLimit = o.maxBodyBytes ?? 4 * 1024 * 1024;
     const requestTimeout = o.requestTimeoutMs ?? 10_000;
-    const registry = new Registry();
+    const registry = o.registry ?? new Registry();
     collectDefaultMetrics({ register: registry });
     const submitted = new Counter({ name: "gateway_jobs_submitted_total", help: "Jobs accepted, by variant and whether the Idempotency-Key matched an existing job", labelNames: ["variant", "duplicate"], registers: [registry] });
     const rejected = new Counter({ name: "gateway_requests_rejected_total", help: "Requests answered with a 4xx, by reason", labelNames: ["reason"], registers: [registry] });

@@ -1,6 +1,7 @@
 /** Gateway process: configuration from the environment, graceful shutdown on SIGTERM within a deadline. */
+import { Registry } from "prom-client";
 import { z } from "zod";
-import { awsClients } from "../shared/aws";
+import { awsClients, countRequests } from "../shared/aws";
 import { httpUrl, logLevel, parseEnvOrExit } from "../shared/env";
 import { JobStore } from "../shared/jobs";
 import { buildGateway } from "./app";
@@ -39,7 +40,10 @@ const env = parseEnvOrExit(
 );
 
 const { sqs, s3 } = awsClients({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL, sqsEndpoint: env.AWS_ENDPOINT_URL_SQS, s3Endpoint: env.AWS_ENDPOINT_URL_S3 });
+const registry = new Registry();
+countRequests({ sqs, s3 }, registry);
 const app = buildGateway({
+    registry,
     sqs,
     store: new JobStore(s3, env.BUCKET),
     queueUrl: env.QUEUE_URL,

@@ -18,11 +18,16 @@ export interface LocalServer {
 }
 
 export async function freePort(): Promise<number> {
-    const srv = net.createServer().listen(0, "127.0.0.1");
-    await once(srv, "listening");
-    const port = (srv.address() as net.AddressInfo).port;
-    await new Promise((r) => srv.close(r));
-    return port;
+    return (await freePorts(1))[0]!;
+}
+
+/** `n` distinct free ports (all held open until each is known, so none is handed out twice). */
+export async function freePorts(n: number): Promise<number[]> {
+    const servers = Array.from({ length: n }, () => net.createServer().listen(0, "127.0.0.1"));
+    await Promise.all(servers.map((srv) => once(srv, "listening")));
+    const ports = servers.map((srv) => (srv.address() as net.AddressInfo).port);
+    await Promise.all(servers.map((srv) => new Promise((r) => srv.close(r))));
+    return ports;
 }
 
 /** Poll `url` until it answers (any HTTP status), bounded. */
@@ -76,4 +81,30 @@ export async function startMotoServer(): Promise<LocalServer> {
     const endpoint = `http://127.0.0.1:${port}`;
     await waitForHttp(`${endpoint}/moto-api/`, "moto_server", child);
     return { endpoint, child, stop: stopper(child) };
+}
+
+export type ServiceProcess = ChildProcess & { output(): string };
+
+/**
+ * One of the services (gateway, worker, fake TGI) as its own process: `node --import tsx`, one
+ * process, so a SIGKILL reaches the service itself. Its output is drained and the tail kept for
+ * failure messages.
+ */
+export function spawnService(script: string, env: Record<string, string>): ServiceProcess {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, script)], { cwd: ROOT, env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let tail = "";
+    const keep = (d: Buffer) => (tail = (tail + String(d)).slice(-4000));
+    child.stdout!.on("data", keep);
+    child.stderr!.on("data", keep);
+    return Object.assign(child, { output: () => tail });
+}
+
+/** CPU seconds a process has used (Linux /proc; undefined elsewhere). */
+export function processCpuSeconds(pid: number): number | undefined {
+    try {
+        const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+        return (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+        return undefined;
+    }
 }

@@ -1,6 +1,7 @@
 /** AWS SDK clients from the environment; local endpoints point them at local SQS/S3 servers in tests. */
 import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { Counter, type Registry } from "prom-client";
 
 export interface AwsClientOptions {
     region: string;
@@ -29,4 +30,21 @@ export function awsClients(o: AwsClientOptions): { sqs: SQSClient; s3: S3Client 
             responseChecksumValidation: "WHEN_REQUIRED",
         }),
     };
+}
+
+/**
+ * Counts every SQS and S3 request the clients make (`aws_requests_total{service,operation}`): the
+ * requests per job are what the path costs on AWS, and what `npm run bench:async` reports.
+ */
+export function countRequests(clients: { sqs: SQSClient; s3: S3Client }, registry: Registry): void {
+    const counter = new Counter({ name: "aws_requests_total", help: "SQS and S3 requests made, by service and operation", labelNames: ["service", "operation"], registers: [registry] });
+    for (const [service, client] of [["SQS", clients.sqs], ["S3", clients.s3]] as const) {
+        (client.middlewareStack as SQSClient["middlewareStack"]).add(
+            (next, context) => async (args) => {
+                counter.labels(service, context.commandName?.replace(/Command$/, "") ?? "unknown").inc();
+                return next(args);
+            },
+            { step: "initialize", name: "countRequests" },
+        );
+    }
 }

@@ -53,6 +53,8 @@ export interface ResultRecord {
     attempts: number;
     completedAt: string;
     worker: string;
+    /** The SQS message whose delivery wrote it (absent when the DLQ consumer did). */
+    messageId?: string;
 }
 
 export type JobState = ClaimRecord | ResultRecord;

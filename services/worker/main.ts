@@ -7,7 +7,7 @@ import * as http from "node:http";
 import pino from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { z } from "zod";
-import { awsClients } from "../shared/aws";
+import { awsClients, countRequests } from "../shared/aws";
 import { endpointsJson, httpUrl, logLevel, parseEnvOrExit } from "../shared/env";
 import { JobStore } from "../shared/jobs";
 import { Worker } from "./worker";
@@ -42,6 +42,7 @@ const log = pino({ level: env.LOG_LEVEL });
 const registry = new Registry();
 collectDefaultMetrics({ register: registry });
 const { sqs, s3 } = awsClients({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL, sqsEndpoint: env.AWS_ENDPOINT_URL_SQS, s3Endpoint: env.AWS_ENDPOINT_URL_S3 });
+countRequests({ sqs, s3 }, registry);
 const worker = new Worker({
     sqs,
     store: new JobStore(s3, env.BUCKET),

@@ -263,7 +263,10 @@ export class Worker {
         const claim: ClaimRecord = { jobId: job.jobId, status: "running", messageId, receiveCount, worker: this.id, claimedAt: new Date().toISOString() };
         const etag = await this.claim(claim);
         if (typeof etag !== "string") {
-            if (etag.decision === "finished" || etag.decision === "duplicate") await this.delete(m);
+            const failedHere = etag.existing?.status === "failed" && etag.existing.messageId === messageId;
+            // This message's earlier delivery reported the failure but may have died before dead-lettering it.
+            if (etag.decision === "finished" && failedHere) await this.deadLetter(m, etag.existing!.error ?? "failed");
+            else if (etag.decision === "finished" || etag.decision === "duplicate") await this.delete(m);
             log.info({ decision: etag.decision }, "not running this delivery");
             return done(etag.decision);
         }
@@ -274,7 +277,7 @@ export class Worker {
             done("lost_claim");
             return false;
         };
-        const base = { jobId: job.jobId, attempts: receiveCount, worker: this.id };
+        const base = { jobId: job.jobId, attempts: receiveCount, worker: this.id, messageId };
         try {
             const request = job.request ?? (job.requestKey ? await this.o.store.getJson<Record<string, unknown>>(job.requestKey) : undefined);
             if (!request) throw new PermanentError(`request payload ${job.requestKey ?? "(inline)"} is missing`);
@@ -305,7 +308,7 @@ export class Worker {
     }
 
     /** Claim the job for this delivery: its ETag, or why this delivery must not run it. */
-    private async claim(claim: ClaimRecord): Promise<string | { decision: "finished" | "duplicate" | "wait" }> {
+    private async claim(claim: ClaimRecord): Promise<string | { decision: "finished" | "duplicate" | "wait"; existing?: ResultRecord }> {
         const key = keys.result(claim.jobId);
         // Bounded: each round is a write that lost to another, which settles it for the next round.
         for (let round = 0; round < 3; round++) {
@@ -314,6 +317,7 @@ export class Worker {
             const existing = await this.o.store.read<JobState>(key);
             if (!existing) continue;
             const decision = decideClaim(existing.value, claim.messageId, claim.receiveCount);
+            if (decision === "finished") return { decision, existing: existing.value as ResultRecord };
             if (decision !== "takeover") return { decision };
             // The earlier delivery's failure stays the reason if this one dies too.
             const lastError = (existing.value as ClaimRecord).lastError;

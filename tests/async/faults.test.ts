@@ -12,17 +12,16 @@
  * twice), and every DLQ message accounted for: its job failed with a reason.
  * Bounded: every loop has a count or a deadline.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT } from "../../infra/plan/render";
 import { readCalls, type FakeCall } from "../../services/local/fakeTgi";
 import { createJobResources } from "../../services/local/resources";
-import { freePort, startFauxqsProcess, startMotoServer, waitForHttp, type LocalServer } from "../../services/local/servers";
+import { freePorts, spawnService, startFauxqsProcess, startMotoServer, waitForHttp, type LocalServer, type ServiceProcess } from "../../services/local/servers";
 import { awsClients } from "../../services/shared/aws";
 import { isTerminal, JobStore, keys, type JobState, type ResultRecord } from "../../services/shared/jobs";
 import { listKeys } from "./localAws";
@@ -49,16 +48,11 @@ const all = new Set<ChildProcess>();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A service as its own process (`node --import tsx`: one process, so SIGKILL reaches it). */
-function service(script: string, env: Record<string, string>): ChildProcess & { output(): string } {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, script)], { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let tail = "";
-    const keep = (d: Buffer) => (tail = (tail + String(d)).slice(-4000));
-    child.stdout!.on("data", keep);
-    child.stderr!.on("data", keep);
+function service(script: string, env: Record<string, string>): ServiceProcess {
+    const child = spawnService(script, env);
     all.add(child);
     child.once("exit", () => all.delete(child));
-    return Object.assign(child, { output: () => tail });
+    return child;
 }
 
 const exited = (c: ChildProcess) => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once("exit", () => r())));
@@ -75,7 +69,7 @@ async function startModel() {
     return m;
 }
 
-const workers = new Map<number, ChildProcess & { output(): string }>();
+const workers = new Map<number, ServiceProcess>();
 function startWorker() {
     const w = service("services/worker/main.ts", {
         ...awsEnv,
@@ -171,7 +165,7 @@ beforeAll(async () => {
     res = await createJobResources(sqs, s3, { maxReceiveCount: MAX_RECEIVE, visibilityTimeoutSeconds: 3, suffix: run });
     store = new JobStore(s3, res.bucket);
     awsEnv = { AWS_REGION: "us-east-1", AWS_ENDPOINT_URL_SQS: fauxqs.endpoint, AWS_ENDPOINT_URL_S3: moto.endpoint, QUEUE_URL: res.queueUrl, DLQ_URL: res.dlqUrl, BUCKET: res.bucket };
-    [gatewayPort, modelPort] = [await freePort(), await freePort()];
+    [gatewayPort, modelPort] = (await freePorts(2)) as [number, number];
 }, 60_000);
 
 afterAll(async () => {
