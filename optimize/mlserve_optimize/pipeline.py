@@ -111,9 +111,11 @@ def run(cfg: RunConfig, teacher, teacher_tokenizer, train: Sequence[Example], ev
     if not RUN_ID.match(cfg.run_id):
         raise ValueError("run id must be a DNS label: lowercase letters, digits and '-', at most 40")
     n_labels = teacher.config.num_labels
-    if any(not 0 <= y < n_labels for _, y in [*train, *evaluation_set]):
-        # Label ids must mean what the teacher's do (SST-2: 0 negative, 1 positive).
-        raise ValueError(f"data labels must be 0..{n_labels - 1}, the teacher's classes")
+    seen = {y for _, y in [*train, *evaluation_set]}
+    if seen != set(range(n_labels)):
+        # Label ids must be the teacher's classes (SST-2: 0 negative, 1 positive); a 3-class
+        # sentiment model (1 = neutral) on SST-2 would be scored wrongly, so it is refused.
+        raise ValueError(f"data labels {sorted(seen)} are not the teacher's classes 0..{n_labels - 1}")
     torch.manual_seed(cfg.seed)
     torch.set_num_threads(cfg.threads)
     out = Path(out_dir)

@@ -22,8 +22,12 @@ def test_parse_methods_and_plan():
 
 def test_labels_outside_the_teacher_s_classes_are_refused(teacher, tok, data, tmp_path):
     cfg = pipeline.RunConfig(run_id="r", teacher="tiny", methods="int8")
-    with pytest.raises(ValueError, match="labels must be 0..1"):
+    with pytest.raises(ValueError, match=r"data labels \[0, 1, 2\] are not the teacher's classes 0..1"):
         pipeline.run(cfg, teacher, tok, data["train"], [("a neutral sentence", 2)], tmp_path, log=lambda _: None)
+    three = tiny.distilbert(seed=0)
+    three.config.num_labels = 3  # e.g. a negative/neutral/positive model on SST-2's two labels
+    with pytest.raises(ValueError, match="not the teacher's classes 0..2"):
+        pipeline.run(cfg, three, tok, data["train"], data["eval"], tmp_path, log=lambda _: None)
 
 
 @pytest.fixture(scope="module")
