@@ -4,16 +4,16 @@
  */
 import * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
-import { PlatformAddons } from "../components/addons/platform";
-import { Cluster } from "../components/cluster/cluster";
-import { LlmFleet } from "../components/llm/fleet";
-import type { VariantEndpoint } from "../components/llm/spec";
-import { KServeModels } from "../components/kserve/models";
-import type { ModelEndpoint } from "../components/kserve/spec";
-import { ModelApi } from "../components/modelapi/modelApi";
-import { AsyncServices } from "../components/async/services";
-import { AsyncStorage } from "../components/async/storage";
-import { Guardrails } from "../components/lifecycle/guardrails";
+import { PlatformAddons } from "../components/platform/addons/platform";
+import { Cluster } from "../components/platform/cluster/cluster";
+import { LlmFleet } from "../components/workloads/llm/fleet";
+import type { VariantEndpoint } from "../components/workloads/llm/spec";
+import { KServeModels } from "../components/workloads/kserveModels/models";
+import type { ModelEndpoint } from "../components/workloads/kserveModels/spec";
+import { ModelApi } from "../components/workloads/modelApi/modelApi";
+import { AsyncServices } from "../components/workloads/async/services";
+import { AsyncStorage } from "../components/workloads/async/storage";
+import { Guardrails } from "../components/platform/guardrails/guardrails";
 import type { StackConfig } from "./config/schema";
 import { applyParking } from "./lifecycle/park";
 

@@ -5,7 +5,7 @@
  * inventory. A rule returns the violations it finds (empty = pass).
  */
 
-import { isScopedWithoutArn, type PolicyDocument } from "../components/cluster/iam";
+import { isScopedWithoutArn, type PolicyDocument } from "../components/platform/cluster/iam";
 
 export interface PolicyInput {
     type: string;

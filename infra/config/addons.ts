@@ -1,12 +1,12 @@
 /**
- * `mlserve:addons`: one key per add-on of the registry (components/addons/registry.ts),
+ * `mlserve:addons`: one key per add-on of the registry (components/platform/addons/registry.ts),
  * with the settings schema the add-on declares. An add-on whose requirement is off
  * is an error on its `enabled` key; a workload states the add-ons it needs once,
  * with `needsAddons`.
  */
 import { z } from "zod";
-import { describeMissing, missingDependencies } from "../../components/addons/catalog";
-import { ADDONS, addonSettingsShape, type AddonName, type AddonSettings } from "../../components/addons/registry";
+import { describeMissing, missingDependencies } from "../../components/platform/addons/catalog";
+import { ADDONS, addonSettingsShape, type AddonName, type AddonSettings } from "../../components/platform/addons/registry";
 import { rule, type Check, type Issue } from "./rules";
 
 export const addonsSchema = z.strictObject(addonSettingsShape());

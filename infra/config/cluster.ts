@@ -3,7 +3,7 @@
  * control plane, its network, and the two node groups, with their rules.
  */
 import { z } from "zod";
-import { GPU_INSTANCE_TYPE_NAMES, isGpuInstanceType, looksLikeAcceleratedInstance } from "../../components/cluster/instanceTypes";
+import { GPU_INSTANCE_TYPE_NAMES, isGpuInstanceType, looksLikeAcceleratedInstance } from "../../components/platform/cluster/instanceTypes";
 import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_KUBERNETES_VERSIONS } from "../../components/versions";
 import { at, rule, type Check, type Issue } from "./rules";
 import { labelKey, labelValue } from "../../components/validators";

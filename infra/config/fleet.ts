@@ -4,8 +4,8 @@
  * engine's knowledge, the GPU type and the add-ons.
  */
 import { z } from "zod";
-import { GPU_INSTANCE_TYPES, isGpuInstanceType } from "../../components/cluster/instanceTypes";
-import { QUANTIZE_MODES, variantErrors } from "../../components/llm/engines";
+import { GPU_INSTANCE_TYPES, isGpuInstanceType } from "../../components/platform/cluster/instanceTypes";
+import { QUANTIZE_MODES, variantErrors } from "../../components/workloads/llm/engines";
 import { addons, needsAddons } from "./addons";
 import { clusterAreas } from "./cluster";
 import { rule, validItems, type Check, type Issue } from "./rules";

@@ -1,11 +1,11 @@
 /**
  * KServe models (`mlserve:kserveModels`) and graphs (`mlserve:kserveGraphs`),
  * with the rules Knative and KServe would otherwise apply at admission
- * (components/kserve/spec.ts) and what the models need of the add-ons.
+ * (components/workloads/kserveModels/spec.ts) and what the models need of the add-ons.
  */
 import { z } from "zod";
-import { modelFormats } from "../../components/kserve/runtimes";
-import { graphErrors, modelErrors } from "../../components/kserve/spec";
+import { modelFormats } from "../../components/platform/addons/kserveRuntimes";
+import { graphErrors, modelErrors } from "../../components/workloads/kserveModels/spec";
 import { addons, needsAddons } from "./addons";
 import { eachItem, rule, validItems, type Check, type Issue, minNotAboveMax } from "./rules";
 import { dnsLabel, duration, quantity } from "../../components/validators";

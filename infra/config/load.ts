@@ -5,8 +5,8 @@
  */
 import type { z } from "zod";
 import * as pulumi from "@pulumi/pulumi";
-import { GPU_INSTANCE_TYPES, isGpuInstanceType } from "../../components/cluster/instanceTypes";
-import { variantWarnings } from "../../components/llm/engines";
+import { GPU_INSTANCE_TYPES, isGpuInstanceType } from "../../components/platform/cluster/instanceTypes";
+import { variantWarnings } from "../../components/workloads/llm/engines";
 import { SECRET_KEYS } from "./fleet";
 import type { Issue } from "./rules";
 import { awsRegion, MLSERVE_KEYS, STACK_RULES, stackConfigSchema, type StackConfig } from "./schema";

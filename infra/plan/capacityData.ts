@@ -5,7 +5,7 @@
  * itself. Each table says where its numbers come from; check a row before you
  * depend on it for a new instance type or add-on build.
  */
-import { GPU_INSTANCE_TYPES } from "../../components/cluster/instanceTypes";
+import { GPU_INSTANCE_TYPES } from "../../components/platform/cluster/instanceTypes";
 import type { WorkloadSpec } from "./capacity";
 
 export interface NodeShape {

@@ -6,7 +6,7 @@
  * queue-proxy, Prometheus from the Prometheus operator, Knative Serving from
  * the Knative operator's manifests), and EKS add-ons. Pure functions.
  */
-import { GPU_INSTANCE_TYPES } from "../../components/cluster/instanceTypes";
+import { GPU_INSTANCE_TYPES } from "../../components/platform/cluster/instanceTypes";
 import { parseCpu, parseMemory, type PoolSpec, type Resources, type Scheduling, type Taint, type WorkloadSpec } from "./capacity";
 import { eksAddonWorkloads, KNATIVE_QUEUE_PROXY_CPU, KSERVE_DEFAULTS, nodeShape, PROMETHEUS_CONFIG_RELOADER } from "./capacityData";
 import type { RecordedResource } from "./render";

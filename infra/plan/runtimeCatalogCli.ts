@@ -1,18 +1,18 @@
 /**
  * `npm run kserve:runtimes`: render the pinned kserve-runtime-configs chart with
  * exactly the values the KServe add-on passes, derive the runtime catalog from
- * the ClusterServingRuntimes it renders, and write components/kserve/runtimes.json.
+ * the ClusterServingRuntimes it renders, and write components/platform/addons/kserveRuntimes.json.
  * Run it after changing the chart version or its values; a test fails until you do.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { kserveReleases } from "../../components/addons/kserve";
-import { deriveRuntimeCatalog, type RuntimeCatalog } from "../../components/kserve/runtimes";
+import { kserveReleases } from "../../components/platform/addons/kserve";
+import { deriveRuntimeCatalog, type RuntimeCatalog } from "../../components/platform/addons/kserveRuntimes";
 import { CHARTS, DEFAULT_KUBERNETES_VERSION } from "../../components/versions";
 import { HELM_RELEASE_TYPE, renderCharts, type K8sObject } from "./helm";
 import { REPO_ROOT, type RecordedResource } from "./render";
 
-export const CATALOG_FILE = path.join(REPO_ROOT, "components", "kserve", "runtimes.json");
+export const CATALOG_FILE = path.join(REPO_ROOT, "components", "platform", "addons", "kserveRuntimes.json");
 
 /** Render the runtime-configs release exactly as the KServe add-on declares it (same helm path as the plan). */
 export function renderRuntimeConfigs(): { chart: string; objects: K8sObject[] } {

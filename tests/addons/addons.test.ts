@@ -1,17 +1,17 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { installOrder, missingDependencies, requirementsOf } from "../../components/addons/catalog";
-import { ADDON_NAMES, ADDONS, type AddonSettings } from "../../components/addons/registry";
+import { installOrder, missingDependencies, requirementsOf } from "../../components/platform/addons/catalog";
+import { ADDON_NAMES, ADDONS, type AddonSettings } from "../../components/platform/addons/registry";
 import { addonsSchema } from "../../infra/config/addons";
-import { Keda, kedaSqsPolicy } from "../../components/addons/keda";
-import { KNATIVE_PODSPEC_FLAGS } from "../../components/addons/knative";
-import { KServe } from "../../components/addons/kserve";
-import { AddonDependencyError, PlatformAddons } from "../../components/addons/platform";
+import { Keda, kedaSqsPolicy } from "../../components/platform/addons/keda";
+import { KNATIVE_PODSPEC_FLAGS } from "../../components/platform/addons/knative";
+import { KServe } from "../../components/platform/addons/kserve";
+import { AddonDependencyError, PlatformAddons } from "../../components/platform/addons/platform";
 import { CHARTS, IMAGES } from "../../components/versions";
 import { ConfigError } from "../../infra/config/load";
 import { REPO_ROOT } from "../../infra/plan/render";
-import { isScopedWithoutArn } from "../../components/cluster/iam";
+import { isScopedWithoutArn } from "../../components/platform/cluster/iam";
 import { isWildcardResource } from "../../policy/rules";
 import { childrenOf, dependsOn, one, ofType, renderComponent, renderConfig, type Rendering } from "../harness/render";
 

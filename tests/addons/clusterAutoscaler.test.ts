@@ -5,7 +5,7 @@
  * from zero) while nothing but GPU workloads holds a GPU node (so parking frees it).
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { CLUSTER_AUTOSCALER_SERVICE_ACCOUNT } from "../../components/addons/clusterAutoscaler";
+import { CLUSTER_AUTOSCALER_SERVICE_ACCOUNT } from "../../components/platform/addons/clusterAutoscaler";
 import { childrenOf, dependsOn, one, ofType, renderConfig, renderStackFile, type Rendering } from "../harness/render";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- deep reads of rendered specs

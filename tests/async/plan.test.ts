@@ -1,6 +1,6 @@
 /** What the stack renders for the async path: AWS resources, IAM, Kubernetes objects, scaling. */
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildContextFiles, contentTag } from "../../components/async/images";
+import { buildContextFiles, contentTag } from "../../components/workloads/async/images";
 import { REPO_ROOT } from "../../infra/plan/render";
 import { buildServices } from "../../services/build";
 import { isWildcardResource } from "../../policy/rules";

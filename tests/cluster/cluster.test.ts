@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { eksAddonSpecs } from "../../components/cluster/eksAddons";
+import { eksAddonSpecs } from "../../components/platform/cluster/eksAddons";
 import { CHARTS, KUBERNETES_VERSIONS } from "../../components/versions";
 import { childrenOf, dependsOn, descendantsOf, one, ofType, renderConfig, type Rendering } from "../harness/render";
 

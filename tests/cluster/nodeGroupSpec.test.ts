@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { GPU_INSTANCE_TYPES } from "../../components/cluster/instanceTypes";
-import { buildNodeGroupSpec, GPU_TOLERATIONS, type NodeGroupSizing } from "../../components/cluster/nodeGroupSpec";
+import { GPU_INSTANCE_TYPES } from "../../components/platform/cluster/instanceTypes";
+import { buildNodeGroupSpec, GPU_TOLERATIONS, type NodeGroupSizing } from "../../components/platform/cluster/nodeGroupSpec";
 import { EC2_HOURLY_USD } from "../../infra/cost/prices";
 
 const sizing: NodeGroupSizing = { instanceType: "g5.12xlarge", capacityType: "ON_DEMAND", minSize: 0, desiredSize: 0, maxSize: 2, diskSizeGiB: 500, labels: {} };

@@ -6,7 +6,7 @@
  */
 import * as fs from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { chooseProtocol, deriveRuntimeCatalog, type RuntimeCatalog } from "../../components/kserve/runtimes";
+import { chooseProtocol, deriveRuntimeCatalog, type RuntimeCatalog } from "../../components/platform/addons/kserveRuntimes";
 import { renderCharts } from "../../infra/plan/helm";
 import { CATALOG_FILE, currentCatalog } from "../../infra/plan/runtimeCatalogCli";
 import { ofType, renderStackFile, type Rendering } from "../harness/render";
@@ -69,7 +69,7 @@ describe("serving runtimes", () => {
 });
 
 describe("runtime catalog", () => {
-    it("components/kserve/runtimes.json is what the pinned chart renders (regenerate with npm run kserve:runtimes)", () => {
+    it("components/platform/addons/kserveRuntimes.json is what the pinned chart renders (regenerate with npm run kserve:runtimes)", () => {
         const committed = JSON.parse(fs.readFileSync(CATALOG_FILE, "utf8")) as RuntimeCatalog;
         expect(committed).toEqual(currentCatalog());
     });

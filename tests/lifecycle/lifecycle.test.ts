@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { alertTopicPolicy } from "../../components/lifecycle/guardrails";
+import { alertTopicPolicy } from "../../components/platform/guardrails/guardrails";
 import { costDiffMarkdown } from "../../infra/cost/diff";
 import { estimateCost } from "../../infra/cost/estimate";
 import { decide, runReaper, type ReaperBackend, type StackState } from "../../infra/lifecycle/reaper";

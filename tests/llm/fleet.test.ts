@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { serverArgs, type ServerArgsInput } from "../../components/llm/engines";
+import { serverArgs, type ServerArgsInput } from "../../components/workloads/llm/engines";
 import { IMAGES } from "../../components/versions";
 import { ConfigError, parseStackConfig } from "../../infra/config/load";
 import { inventory, manifestsYaml } from "../../infra/plan/report";

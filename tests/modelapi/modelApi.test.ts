@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { modelApiDeployment, modelApiHpa, type ModelApiSettings } from "../../components/modelapi/spec";
+import { modelApiDeployment, modelApiHpa, type ModelApiSettings } from "../../components/workloads/modelApi/spec";
 import { IMAGES } from "../../components/versions";
 import { ConfigError } from "../../infra/config/load";
 import { dependsOn, one, renderConfig, type Rendering } from "../harness/render";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { natAzFor, natGatewayCount, planSubnets } from "../../components/network/subnets";
-import { pickAvailabilityZones } from "../../components/network/zones";
+import { natAzFor, natGatewayCount, planSubnets } from "../../components/platform/network/subnets";
+import { pickAvailabilityZones } from "../../components/platform/network/zones";
 
 function range(cidr: string): [number, number] {
     const [ip, prefix] = cidr.split("/") as [string, string];

@@ -14,7 +14,7 @@ export interface MissingDependency {
 /** Requirements of one add-on under its settings; a name the registry does not know is a programming error. */
 export function requirementsOf(addon: AddonName, settings: AddonSettings): Array<{ addon: AddonName; why: string }> {
     return (definitionOf(addon).requires?.(settings[addon]) ?? []).map((r) => {
-        if (!isAddonName(r.addon)) throw new Error(`add-on ${addon} requires "${r.addon}", which is not in components/addons/registry.ts`);
+        if (!isAddonName(r.addon)) throw new Error(`add-on ${addon} requires "${r.addon}", which is not in components/platform/addons/registry.ts`);
         return { addon: r.addon, why: r.why };
     });
 }

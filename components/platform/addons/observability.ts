@@ -11,7 +11,7 @@ import type { Keda } from "./keda";
 
 const MONITORING_NAMESPACE = "monitoring";
 
-export const DASHBOARD_DIR = path.resolve(__dirname, "..", "..", "manifests", "dashboards");
+export const DASHBOARD_DIR = path.resolve(__dirname, "..", "..", "..", "manifests", "dashboards");
 /** Grafana's dashboard sidecar loads ConfigMaps with this label from every namespace. */
 export const DASHBOARD_LABEL = { grafana_dashboard: "1" } as const;
 

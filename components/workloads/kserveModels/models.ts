@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { KServe } from "../addons/kserve";
-import { podMonitor, type Observability } from "../addons/observability";
+import type { KServe } from "../../platform/addons/kserve";
+import { podMonitor, type Observability } from "../../platform/addons/observability";
 import {
     graphEndpoint,
     inferenceGraph,

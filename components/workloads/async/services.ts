@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { registerCustomResource } from "../addons/crds/types";
+import { registerCustomResource } from "../../platform/addons/crds/types";
 import { ASYNC_NAMESPACE, GATEWAY, gatewayDeployment, gatewayHpa, gatewayService, WORKER, workerDeployment, workerScaledObject, type AsyncSettings } from "./spec";
 
 export interface AsyncServicesArgs {

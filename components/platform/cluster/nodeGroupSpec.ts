@@ -2,7 +2,7 @@
  * Pure builders for the two node groups: labels, taints, AMI and the Cluster
  * Autoscaler node-template tags. No Pulumi here, so tests read them directly.
  */
-import type { GpuNodesConfig, SystemNodesConfig } from "../../infra/config/cluster";
+import type { GpuNodesConfig, SystemNodesConfig } from "../../../infra/config/cluster";
 import { GPU_INSTANCE_TYPES, isGpuInstanceType } from "./instanceTypes";
 
 export type NodePool = "system" | "gpu";

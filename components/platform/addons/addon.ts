@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { CHARTS, type ChartName } from "../versions";
+import { CHARTS, type ChartName } from "../../versions";
 import type { InstalledAddons } from "./registry";
 
 /** One Helm release of an add-on: chart from the version table, fixed release name, values. */
@@ -103,7 +103,7 @@ export interface AddonContext<Settings> {
 }
 
 /**
- * An add-on as the registry (components/addons/registry.ts) knows it: its
+ * An add-on as the registry (components/platform/addons/registry.ts) knows it: its
  * config (a zod schema of `mlserve:addons.<name>`, with `enabled`), what it
  * provides, what it requires, and how to create it. Config validation and the
  * PlatformAddons component both read these.

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { podIdentityAssumeRolePolicy, type PolicyDocument } from "../cluster/iam";
-import { CONTAINER_INSIGHTS_ADDON, type KubernetesVersion } from "../versions";
+import { CONTAINER_INSIGHTS_ADDON, type KubernetesVersion } from "../../versions";
 
 export interface GuardrailsArgs {
     /** Stack name: the budget counts costs tagged mlserve:stack=<stack>. */

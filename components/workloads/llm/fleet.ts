@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { registerCustomResource } from "../addons/crds/types";
-import { podMonitor, type Observability } from "../addons/observability";
+import { registerCustomResource } from "../../platform/addons/crds/types";
+import { podMonitor, type Observability } from "../../platform/addons/observability";
 import {
     engineMonitorSpec,
     HF_TOKEN_SECRET,

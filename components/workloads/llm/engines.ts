@@ -4,7 +4,7 @@
  * the container command line per engine. Sources: ../shared/reference/FACTS.md,
  * the engines' launcher docs.
  */
-import type { GpuInstanceType } from "../cluster/instanceTypes";
+import type { GpuInstanceType } from "../../platform/cluster/instanceTypes";
 
 /** TGI `--quantize` values; "none" means the flag is omitted (unquantized, fp16/bf16). */
 export const QUANTIZE_MODES = [

@@ -2,7 +2,7 @@
  * The EKS managed add-ons a GPU serving cluster needs, pinned per Kubernetes
  * version in components/versions.ts. Pure data: the Cluster component registers them.
  */
-import { KUBERNETES_VERSIONS, type EksAddonName, type KubernetesVersion } from "../versions";
+import { KUBERNETES_VERSIONS, type EksAddonName, type KubernetesVersion } from "../../versions";
 
 export interface EksAddonSpec {
     name: EksAddonName;

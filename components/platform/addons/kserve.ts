@@ -1,7 +1,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { IMAGES } from "../versions";
+import { IMAGES } from "../../versions";
 import { Addon, defineAddon, enabledByDefault, type AddonDefinition, type ReleaseSpec } from "./addon";
 import { DEPLOYMENT_MODE_ANNOTATION, type InferenceGraph, type InferenceService } from "./crds/kserve";
 import { registerCustomResource } from "./crds/types";

@@ -3,11 +3,11 @@
  * cache volume, KEDA ScaledObject and the endpoint record the load tests read.
  */
 import type * as k8s from "@pulumi/kubernetes";
-import type { FleetConfig, VariantConfig } from "../../infra/config/fleet";
-import type { PodMonitor } from "../addons/crds/prometheus";
-import type { ScaledObject } from "../addons/crds/keda";
-import { GPU_NODE_SELECTOR, GPU_TOLERATIONS } from "../cluster/nodeGroupSpec";
-import { IMAGES } from "../versions";
+import type { FleetConfig, VariantConfig } from "../../../infra/config/fleet";
+import type { PodMonitor } from "../../platform/addons/crds/prometheus";
+import type { ScaledObject } from "../../platform/addons/crds/keda";
+import { GPU_NODE_SELECTOR, GPU_TOLERATIONS } from "../../platform/cluster/nodeGroupSpec";
+import { IMAGES } from "../../versions";
 import { ENGINE_PORT, ENGINE_ROUTES, queueDepthQuery, serverArgs, type Engine, type QuantizeMode } from "./engines";
 
 export const LLM_NAMESPACE = "llm";

@@ -5,9 +5,9 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
-import type { AsyncConfig } from "../../infra/config/async";
-import type { PolicyDocument } from "../cluster/iam";
-import type { ScaledObject } from "../addons/crds/keda";
+import type { AsyncConfig } from "../../../infra/config/async";
+import type { PolicyDocument } from "../../platform/cluster/iam";
+import type { ScaledObject } from "../../platform/addons/crds/keda";
 
 export const ASYNC_NAMESPACE = "async";
 export const GATEWAY = "async-gateway";

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CHARTS } from "../versions";
+import { CHARTS } from "../../versions";
 import { GPU_NODE_SELECTOR, GPU_TOLERATIONS } from "./nodeGroupSpec";
 
 /**

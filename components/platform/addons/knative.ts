@@ -1,8 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { duration } from "../validators";
-import { KNATIVE_SERVING_VERSION } from "../versions";
+import { duration } from "../../validators";
+import { KNATIVE_SERVING_VERSION } from "../../versions";
 import { Addon, defineAddon, enabledByDefault, type AddonDefinition, type ReleaseSpec } from "./addon";
 import type { KnativeServing } from "./crds/knative";
 import { registerCustomResource } from "./crds/types";

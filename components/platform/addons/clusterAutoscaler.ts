@@ -7,7 +7,7 @@ import { Addon, defineAddon, enabledByDefault, type AddonDefinition, type Releas
 export const CLUSTER_AUTOSCALER_NAMESPACE = "kube-system";
 export const CLUSTER_AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler";
 
-/** The ASG tag that marks a group as this cluster's (set by components/cluster/nodeGroupSpec.ts). */
+/** The ASG tag that marks a group as this cluster's (set by components/platform/cluster/nodeGroupSpec.ts). */
 export function ownershipTag(clusterName: string): string {
     return `k8s.io/cluster-autoscaler/${clusterName}`;
 }

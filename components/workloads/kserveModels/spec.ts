@@ -3,15 +3,15 @@
  * InferenceGraph objects, the Knative autoscaling annotations, the validation
  * rules Knative and KServe would otherwise apply at admission, and endpoints.
  */
-import type { InferenceGraph, InferenceService } from "../addons/crds/kserve";
-import type { KServeGraphConfig, KServeModelConfig } from "../../infra/config/kserve";
-import type { PodMonitor } from "../addons/crds/prometheus";
-import { GPU_NODE_SELECTOR, GPU_TOLERATIONS } from "../cluster/nodeGroupSpec";
-import { chooseProtocol, type ServingProtocol } from "./runtimes";
+import type { InferenceGraph, InferenceService } from "../../platform/addons/crds/kserve";
+import type { KServeGraphConfig, KServeModelConfig } from "../../../infra/config/kserve";
+import type { PodMonitor } from "../../platform/addons/crds/prometheus";
+import { GPU_NODE_SELECTOR, GPU_TOLERATIONS } from "../../platform/cluster/nodeGroupSpec";
+import { chooseProtocol, type ServingProtocol } from "../../platform/addons/kserveRuntimes";
 
 export const MODELS_NAMESPACE = "models";
 
-/** A model format some ClusterServingRuntime auto-selects (components/kserve/runtimes.json). */
+/** A model format some ClusterServingRuntime auto-selects (components/platform/addons/kserveRuntimes.json). */
 export type ModelRuntime = string;
 export type Protocol = ServingProtocol;
 

@@ -3,7 +3,7 @@
  * small text classifier, scaled on CPU by an autoscaling/v2 HPA.
  */
 import type * as k8s from "@pulumi/kubernetes";
-import type { ModelApiConfig } from "../../infra/config/modelApi";
+import type { ModelApiConfig } from "../../../infra/config/modelApi";
 
 /** `mlserve:modelApi` as validated. */
 export type ModelApiSettings = ModelApiConfig;

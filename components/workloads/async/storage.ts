@@ -2,7 +2,7 @@ import * as path from "node:path";
 import * as aws from "@pulumi/aws";
 import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
-import { podIdentityAssumeRolePolicy } from "../cluster/iam";
+import { podIdentityAssumeRolePolicy } from "../../platform/cluster/iam";
 import { buildContextFiles, contentTag } from "./images";
 import { ASYNC_NAMESPACE, gatewayPolicy, GATEWAY, lifecycleRules, visibilityTimeoutSeconds, WORKER, workerPolicy, type AsyncSettings } from "./spec";
 
@@ -13,7 +13,7 @@ export interface AsyncStorageArgs {
     images: { gateway?: string; worker?: string };
 }
 
-const REPO_ROOT = path.resolve(__dirname, "..", "..");
+const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
 
 /**
  * The AWS side of async inference: request queue and DLQ (encrypted, redrive),

@@ -3,7 +3,7 @@ import * as eks from "@pulumi/eks";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Vpc } from "../network/vpc";
-import { DEFAULT_KUBERNETES_VERSION, type KubernetesVersion } from "../versions";
+import { DEFAULT_KUBERNETES_VERSION, type KubernetesVersion } from "../../versions";
 import { NvidiaDevicePlugin } from "./devicePlugin";
 import { gp3StorageClass } from "./storage";
 import { eksAddonSpecs } from "./eksAddons";
