@@ -298,9 +298,10 @@ describe("faults", () => {
             const r = terminal.get(id)!;
             if (r.status === "done") expect((r.result as { generated_text: string }).generated_text, `job ${i}`).toBe(`echo: ${inputsOf(i)}`);
         }
-        // The jobs killed on their last delivery ended failed through the DLQ, with the earlier deliveries' reason.
+        // The jobs killed on their last delivery ended failed through the DLQ, with an earlier delivery's reason
+        // (a timeout, or the model server being down while it restarted).
         expect(lastKills.size).toBe(LAST_DELIVERY_KILLS);
-        for (const id of lastKills) expect(terminal.get(id)).toMatchObject({ status: "failed", error: expect.stringMatching(/^gave up after 4 deliveries: .*timed out after 1000 ms/) });
+        for (const id of lastKills) expect(terminal.get(id)).toMatchObject({ status: "failed", error: expect.stringMatching(/^gave up after 4 deliveries: model call failed 2 times: (timed out after 1000 ms|fetch failed)/) });
 
         // Never run to success by two different messages; re-runs only after a kill (same message, a later delivery).
         const ok = readCalls(callLog).calls.filter((c: FakeCall) => c.status === 200 && c.job && ids.has(c.job));
