@@ -12,6 +12,8 @@ import { KServeModels } from "../components/workloads/kserveModels/models";
 import type { ModelEndpoint } from "../components/workloads/kserveModels/spec";
 import { ModelApi } from "../components/workloads/modelApi/modelApi";
 import { AsyncServices } from "../components/workloads/async/services";
+import { AsyncIdentities } from "../components/workloads/async/identities";
+import { AsyncImages } from "../components/workloads/async/images";
 import { AsyncStorage } from "../components/workloads/async/storage";
 import { Guardrails } from "../components/platform/guardrails/guardrails";
 import type { StackConfig } from "./config/schema";
@@ -85,9 +87,15 @@ export function buildPlatform(config: StackConfig): PlatformOutputs {
 
     const providers = { aws: awsProvider, kubernetes: cluster.provider };
     // The queues exist before KEDA so its role can be scoped to them.
-    const asyncStorage = cfg.async.enabled
-        ? new AsyncStorage(`${clusterName}-async`, { settings: cfg.async, clusterName: cluster.name, images: cfg.async.images }, { providers })
-        : undefined;
+    const asyncStorage = cfg.async.enabled ? new AsyncStorage(`${clusterName}-async`, { settings: cfg.async }, { providers }) : undefined;
+    if (asyncStorage) {
+        new AsyncIdentities(
+            `${clusterName}-async-identities`,
+            { clusterName: cluster.name, queueArn: asyncStorage.queueArn, dlqArn: asyncStorage.dlqArn, bucketArn: asyncStorage.bucketArn, namePrefix: `${clusterName}-async` },
+            { providers },
+        );
+    }
+    const asyncImages = asyncStorage ? new AsyncImages(`${clusterName}-async-images`, { pinned: cfg.async.images, namePrefix: `${clusterName}-async` }, { providers }) : undefined;
     const addons = new PlatformAddons(
         `${clusterName}-addons`,
         {
@@ -134,7 +142,7 @@ export function buildPlatform(config: StackConfig): PlatformOutputs {
     // Config validation refuses the async path without KEDA; the builder refuses too.
     if (asyncStorage && !keda) throw new Error("the async path needs the KEDA add-on (mlserve:addons.keda.enabled)");
     const asyncServices =
-        asyncStorage && keda
+        asyncStorage && asyncImages && keda
         ? new AsyncServices(
               `${clusterName}-async`,
               {
@@ -143,7 +151,7 @@ export function buildPlatform(config: StackConfig): PlatformOutputs {
                   queueUrl: asyncStorage.queueUrl,
                   dlqUrl: asyncStorage.dlqUrl,
                   bucket: asyncStorage.bucketName,
-                  images: asyncStorage.images,
+                  images: { gateway: asyncImages.gateway, worker: asyncImages.worker },
                   endpoints: Object.fromEntries((cfg.async.variants ?? cfg.variants.map((v) => v.name)).map((n) => [n, fleet.endpoints[n]!.baseUrl])),
                   keda: { authentication: keda.awsAuthentication, ready: keda.ready },
               },

@@ -1,6 +1,7 @@
 /** What the stack renders for the async path: AWS resources, IAM, Kubernetes objects, scaling. */
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildContextFiles, contentTag } from "../../components/workloads/async/images";
+import { ASYNC_BUILD_INPUTS } from "../../components/workloads/async/images";
+import { buildContextFiles, contentTag } from "../../components/workloads/image";
 import { REPO_ROOT } from "../../infra/plan/render";
 import { buildServices } from "../../services/build";
 import { isWildcardResource } from "../../policy/rules";
@@ -144,7 +145,7 @@ describe("images", () => {
         const repos = ofType(dev, "aws:ecr/repository:Repository");
         for (const r of repos) expect(r.inputs.imageTagMutability).toBe("IMMUTABLE");
         const tags = ofType(dev, "docker-build:index:Image").map((i) => String((i.inputs.tags as string[])[0]).split(":").pop());
-        const files = buildContextFiles(REPO_ROOT);
+        const files = buildContextFiles(REPO_ROOT, ASYNC_BUILD_INPUTS);
         expect(tags).toEqual([contentTag("gateway", files), contentTag("worker", files)]);
         for (const t of tags) expect(t).toMatch(/^(gateway|worker)-[0-9a-f]{16}$/);
     });
@@ -160,7 +161,7 @@ describe("images", () => {
         expect(contentTag("worker", [{ ...files[0]!, path: "services/worker/other.ts" }, files[1]!])).not.toBe(tag);
         expect(contentTag("gateway", files)).not.toBe(tag);
         // The walk covers what the Dockerfile copies: the lockfile and every service source.
-        const paths = buildContextFiles(REPO_ROOT).map((f) => f.path);
+        const paths = buildContextFiles(REPO_ROOT, ASYNC_BUILD_INPUTS).map((f) => f.path);
         expect(paths).toEqual(expect.arrayContaining(["package-lock.json", "services/Dockerfile", "services/worker/worker.ts", "services/gateway/app.ts"]));
     });
 

@@ -37,7 +37,10 @@ describe("components register what they promise", () => {
         "mlserve:llm:Variant": ["kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Service"],
         "mlserve:kserve:Models": ["kubernetes:core/v1:Namespace", "kubernetes:serving.kserve.io/v1beta1:InferenceService", "kubernetes:serving.kserve.io/v1alpha1:InferenceGraph"],
         "mlserve:lifecycle:Guardrails": ["aws:sns/topic:Topic", "aws:sns/topicPolicy:TopicPolicy", "aws:budgets/budget:Budget", "aws:cloudwatch/metricAlarm:MetricAlarm"],
-        "mlserve:async:Storage": ["aws:sqs/queue:Queue", "aws:s3/bucket:Bucket", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "aws:iam/role:Role", "aws:eks/podIdentityAssociation:PodIdentityAssociation", "docker-build:index:Image"],
+        "mlserve:async:Storage": ["aws:sqs/queue:Queue", "aws:s3/bucket:Bucket", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"],
+        "mlserve:async:Identities": ["aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:eks/podIdentityAssociation:PodIdentityAssociation"],
+        "mlserve:async:Images": ["mlserve:workloads:Image"],
+        "mlserve:workloads:Image": ["aws:ecr/repository:Repository", "docker-build:index:Image"],
         "mlserve:async:Services": ["kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Service", "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "kubernetes:keda.sh/v1alpha1:ScaledObject", "kubernetes:core/v1:ServiceAccount"],
         "mlserve:modelapi:ModelApi": ["kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Service", "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"],
     };

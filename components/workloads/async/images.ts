@@ -1,43 +1,31 @@
-/**
- * Content-addressed tags for the images the stack builds itself. The ECR
- * repositories are IMMUTABLE, so a fixed tag (`:gateway`) can be pushed once
- * and every later rebuild is refused; a tag derived from exactly what goes
- * into the image changes when (and only when) the image would.
- */
-import { createHash } from "node:crypto";
-import * as fs from "node:fs";
-import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { BuiltImage } from "../image";
 
 /** What services/Dockerfile copies into the build (keep in step with its COPY lines). */
-export const BUILD_INPUTS = ["package.json", "package-lock.json", "tsconfig.json", "services/Dockerfile", "services"] as const;
+export const ASYNC_BUILD_INPUTS = ["package.json", "package-lock.json", "tsconfig.json", "services/Dockerfile", "services"] as const;
 
-export interface BuildFile {
-    /** Path relative to the build context, with forward slashes. */
-    path: string;
-    content: Buffer | string;
+export interface AsyncImagesArgs {
+    /** Pinned refs from config; a missing one is built from services/Dockerfile into ECR (needs Docker where `pulumi up` runs). */
+    pinned: { gateway?: string; worker?: string };
+    /** Prefix of the child names (kept from when these lived in the storage component). */
+    namePrefix: string;
 }
 
-/** Every file under the build inputs, sorted by path (so the hash is order-independent). */
-export function buildContextFiles(root: string, inputs: readonly string[] = BUILD_INPUTS): BuildFile[] {
-    const files: BuildFile[] = [];
-    const walk = (rel: string) => {
-        const abs = path.join(root, rel);
-        const stat = fs.statSync(abs);
-        if (stat.isDirectory()) {
-            for (const entry of fs.readdirSync(abs).sort()) walk(path.posix.join(rel, entry));
-        } else if (!files.some((f) => f.path === rel)) {
-            files.push({ path: rel, content: fs.readFileSync(abs) });
-        }
-    };
-    for (const input of inputs) walk(input);
-    return files.sort((a, b) => a.path.localeCompare(b.path));
-}
+/** The gateway and worker images: one Dockerfile, `--build-arg SERVICE=<name>`. */
+export class AsyncImages extends pulumi.ComponentResource {
+    readonly gateway: pulumi.Output<string>;
+    readonly worker: pulumi.Output<string>;
 
-/** `<service>-<first 16 hex of sha256 over service, paths and contents>`. */
-export function contentTag(service: string, files: readonly BuildFile[]): string {
-    const h = createHash("sha256").update(`service=${service}\0`);
-    for (const f of [...files].sort((a, b) => a.path.localeCompare(b.path))) {
-        h.update(`${f.path}\0${Buffer.byteLength(f.content)}\0`).update(f.content);
+    constructor(name: string, args: AsyncImagesArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("mlserve:async:Images", name, {}, opts);
+        const image = (svc: "gateway" | "worker") =>
+            new BuiltImage(
+                `${args.namePrefix}-${svc}`,
+                { pinned: args.pinned[svc], context: ".", dockerfile: "services/Dockerfile", buildArgs: { SERVICE: svc }, inputs: ASYNC_BUILD_INPUTS, tagPrefix: svc },
+                { parent: this },
+            ).ref;
+        this.gateway = image("gateway");
+        this.worker = image("worker");
+        this.registerOutputs({ gateway: this.gateway, worker: this.worker });
     }
-    return `${service}-${h.digest("hex").slice(0, 16)}`;
 }
