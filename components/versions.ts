@@ -55,7 +55,7 @@ export const CHARTS = {
         repo: "https://kubernetes-sigs.github.io/metrics-server/",
         seen: "public install scripts (helm install ... --version 3.13.0)",
     },
-    keda: { chart: "keda", version: "2.20.2", repo: "https://kedacore.github.io/charts", seen: "FACTS.md (KEDA v2.20.2)" },
+    keda: { chart: "keda", version: "2.20.2", repo: "https://kedacore.github.io/charts", seen: "kedacore/charts tag v2.20.2 (chart keda 2.20.2, app 2.20.2)" },
     certManager: { chart: "cert-manager", version: "v1.19.1", repo: "https://charts.jetstack.io", seen: "public install script (--version v1.19.1)" },
     knativeOperator: {
         chart: "knative-operator",
@@ -63,20 +63,20 @@ export const CHARTS = {
         repo: "https://knative.github.io/operator",
         seen: "knative/operator chart index (v1.23.0, app 1.23.0)",
     },
-    kserveCrd: { chart: "oci://ghcr.io/kserve/charts/kserve-crd", version: "v0.20.0", seen: "FACTS.md (KServe v0.20.0)" },
-    kserveResources: { chart: "oci://ghcr.io/kserve/charts/kserve-resources", version: "v0.20.0", seen: "FACTS.md (KServe v0.20.0)" },
+    kserveCrd: { chart: "oci://ghcr.io/kserve/charts/kserve-crd", version: "v0.20.0", seen: "kserve/kserve tag v0.20.0, charts/kserve-crd" },
+    kserveResources: { chart: "oci://ghcr.io/kserve/charts/kserve-resources", version: "v0.20.0", seen: "kserve/kserve tag v0.20.0, charts/kserve-resources" },
     /** The ClusterServingRuntimes (huggingfaceserver, sklearn, ...): kserve-resources v0.20 ships none. */
     kserveRuntimeConfigs: {
         chart: "oci://ghcr.io/kserve/charts/kserve-runtime-configs",
         version: "v0.20.0",
-        seen: "kserve/kserve v0.20.0 charts/kserve-runtime-configs (shared/reference/charts)",
+        seen: "kserve/kserve tag v0.20.0, charts/kserve-runtime-configs",
     },
     clusterAutoscaler: {
         chart: "cluster-autoscaler",
         version: "9.51.0",
         repo: "https://kubernetes.github.io/autoscaler",
         // appVersion 1.33.0: the autoscaler minor must match the cluster's Kubernetes minor.
-        seen: "kubernetes/autoscaler tag cluster-autoscaler-chart-9.51.0 (shared/reference/charts)",
+        seen: "kubernetes/autoscaler tag cluster-autoscaler-chart-9.51.0",
     },
     kubePrometheusStack: {
         chart: "kube-prometheus-stack",
@@ -95,14 +95,14 @@ export const CHARTS = {
 
 export type ChartName = keyof typeof CHARTS;
 
-/** Knative Serving version the operator installs (KnativeServing `spec.version`); matches the CRDs in shared/reference. */
+/** Knative Serving version the operator installs (KnativeServing `spec.version`); the tests validate against its CRDs. */
 export const KNATIVE_SERVING_VERSION = "1.23";
 
 /** Container images the stack runs itself (charts pin their own images through their version). */
 export const IMAGES = {
     /** KServe's Hugging Face runtime: serves a small text classifier on CPU out of the box (the HPA model API). */
     huggingfaceServer: "kserve/huggingfaceserver:v0.20.0",
-    /** Hugging Face Text Generation Inference (maintenance mode upstream since Dec 2025; FACTS.md). */
+    /** Hugging Face Text Generation Inference (in maintenance mode upstream since Dec 2025, per its README). */
     tgi: "ghcr.io/huggingface/text-generation-inference:3.3.7",
     /** vLLM's OpenAI-compatible server. */
     vllm: "vllm/vllm-openai:v0.11.0",

@@ -6,6 +6,7 @@
  */
 
 import { isScopedWithoutArn, type PolicyDocument } from "../components/platform/cluster/iam";
+import { isProductionStack } from "../components/validators";
 
 export interface PolicyInput {
     type: string;
@@ -44,7 +45,7 @@ export const REQUIRED_TAGS: Record<Environment, string[]> = {
 /** Stack name from a URN (`urn:pulumi:<stack>::<project>::...`); prod* stacks are production. */
 export function environmentOf(urn: string): Environment {
     const stack = urn.split("::")[0]?.split(":").pop() ?? "";
-    return /^prod(uction)?([-_.]|$)/.test(stack) ? "prod" : "nonprod";
+    return isProductionStack(stack) ? "prod" : "nonprod";
 }
 
 /** Provider inputs may arrive as JSON strings (engine serialization) or objects. */

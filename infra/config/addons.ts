@@ -34,4 +34,3 @@ export function needsAddons(path: readonly PropertyKey[], what: string, instead:
         .map((n) => ({ path, input: true, message: `${what} needs ${ADDONS[n.addon].title}: ${n.for}. Set mlserve:addons.${n.addon}.enabled to true, or ${instead}` }));
 }
 
-export type AddonsConfig = AddonSettings;

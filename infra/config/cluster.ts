@@ -136,6 +136,5 @@ export const clusterAreas = {
 
 export const clusterAreaRules: Check[] = [at("cluster", clusterRules), at("systemNodes", systemNodesRules), at("gpuNodes", gpuNodesRules)];
 
-export type ClusterConfig = z.infer<typeof clusterSchema>;
 export type SystemNodesConfig = z.infer<typeof systemNodesSchema>;
 export type GpuNodesConfig = z.infer<typeof gpuNodesSchema>;

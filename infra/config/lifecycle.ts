@@ -33,4 +33,3 @@ export const lifecycleSchema = z.strictObject({
     idleGpuAlarmMinutes: z.int().min(0).max(1440).default(60),
 });
 
-export type LifecycleConfig = z.infer<typeof lifecycleSchema>;

@@ -45,7 +45,6 @@ export const STACK_RULES: readonly Check[] = [
     ...asyncRules,
 ];
 
-export type StackConfigInput = z.input<typeof stackConfigSchema>;
 /** Validated, defaulted `mlserve:*` config. */
 export type MlserveConfig = z.infer<typeof stackConfigSchema>;
 

@@ -3,6 +3,8 @@
  * settings + now -> what to do with each. Production is never parked or
  * destroyed; a stack without an expiry is parked when idle, never destroyed.
  */
+import { isProductionStack } from "../../components/validators";
+
 export interface StackState {
     name: string;
     owner?: string;
@@ -34,8 +36,6 @@ export interface Decision {
     owner?: string;
 }
 
-export const isProduction = (stack: string) => /^prod(uction)?([-_.]|$)/.test(stack);
-
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
@@ -45,7 +45,7 @@ export function decide(stacks: readonly StackState[], now: Date, policy: ReaperP
         if (s.resourceCount === 0) return d("keep", "nothing deployed");
         const expires = s.expiresAt === undefined ? undefined : Date.parse(s.expiresAt);
         if (expires !== undefined && Number.isNaN(expires)) return d("warn", `mlserve:lifecycle.expiresAt "${s.expiresAt}" is not a date; fix it or the stack is never reaped`);
-        if (isProduction(s.name)) {
+        if (isProductionStack(s.name)) {
             return expires !== undefined && now.getTime() >= expires
                 ? d("warn", `production stack past its expiry (${s.expiresAt}); the reaper never parks or destroys production`)
                 : d("keep", "production");

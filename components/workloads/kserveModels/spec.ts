@@ -11,8 +11,6 @@ import { chooseProtocol, type ServingProtocol } from "../../platform/addons/kser
 
 export const MODELS_NAMESPACE = "models";
 
-/** A model format some ClusterServingRuntime auto-selects (components/platform/addons/kserveRuntimes.json). */
-export type ModelRuntime = string;
 export type Protocol = ServingProtocol;
 
 export const OIP_GRPC = { service: "inference.GRPCInferenceService", method: "ModelInfer", fullMethod: "inference.GRPCInferenceService/ModelInfer" } as const;

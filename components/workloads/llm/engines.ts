@@ -1,8 +1,8 @@
 /**
  * What TGI and vLLM accept, as data and pure functions: quantization modes,
  * which need a pre-quantized checkpoint, what each GPU generation can run, and
- * the container command line per engine. Sources: ../shared/reference/FACTS.md,
- * the engines' launcher docs.
+ * the container command line per engine. Sources: the engines' launcher docs
+ * (`text-generation-launcher --help`, vLLM's engine arguments) at the pinned images.
  */
 import type { GpuInstanceType } from "../../platform/cluster/instanceTypes";
 

@@ -1,7 +1,7 @@
 /**
  * Typed custom resources. Each interface is the subset of an upstream CRD this
  * platform writes; the tests validate every rendered object strictly against
- * the real CRD (shared/reference/crds), so a typo or a removed field fails there.
+ * the real upstream CRD, so a typo or a removed field fails there.
  */
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
