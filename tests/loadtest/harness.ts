@@ -58,7 +58,13 @@ export async function startStandins(asyncGateway: boolean): Promise<Standins> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mlserve-standins-"));
     const outputsFile = path.join(dir, "outputs.json");
     // Node itself (tsx as a loader), so the priority set below applies to the server process.
-    const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "loadtest", "standins", "main.ts"), outputsFile, ...(asyncGateway ? ["--async"] : [])], {
+    const node = [process.execPath, "--import", "tsx", path.join(REPO_ROOT, "loadtest", "standins", "main.ts"), outputsFile, ...(asyncGateway ? ["--async"] : [])];
+    // As root, a real-time policy: the stand-ins sleep their injected delays and must wake on
+    // time even when other processes load both cores (they use little CPU themselves). Their
+    // children (fauxqs, moto) get the normal policy back (--reset-on-fork).
+    const rt = process.getuid?.() === 0 && fs.existsSync("/usr/bin/chrt") ? ["/usr/bin/chrt", "--reset-on-fork", "-f", "10"] : [];
+    const [cmd, ...args] = [...rt, ...node];
+    const child: ChildProcess = spawn(cmd!, args, {
         stdio: ["ignore", "ignore", "pipe"],
         env: { ...process.env, PATH: toolPath() },
     });
