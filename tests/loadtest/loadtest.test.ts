@@ -38,6 +38,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
     await standins?.stop();
+    fs.rmSync(work, { recursive: true, force: true });
 });
 
 describe("seed profile: locust on the LLM variants, vegeta and ghz on the rest", () => {
