@@ -15,6 +15,9 @@ import { AsyncServices } from "../components/workloads/async/services";
 import { AsyncIdentities } from "../components/workloads/async/identities";
 import { AsyncImages } from "../components/workloads/async/images";
 import { AsyncStorage } from "../components/workloads/async/storage";
+import { ArtifactStore } from "../components/workloads/artifacts";
+import { OptimizationRun } from "../components/workloads/optimization/optimization";
+import { servedVariants } from "../components/workloads/optimization/spec";
 import { Guardrails } from "../components/platform/guardrails/guardrails";
 import type { StackConfig } from "./config/schema";
 import { applyParking } from "./lifecycle/park";
@@ -50,6 +53,8 @@ export interface PlatformOutputs {
     variants: Record<string, VariantEndpoint>;
     /** Per KServe model and graph: in-cluster and external (Kourier + Host header) URLs, protocol, path or gRPC method. */
     kserve: { models: Record<string, ModelEndpoint>; graphs: Record<string, ModelEndpoint> };
+    /** The optimization run: its id, S3 prefix and the InferenceServices serving its variants (also under kserve.models). */
+    optimization: { runId: string | null; output: pulumi.Output<string>; models: string[] } | null;
     /** In-cluster endpoints (model servers, gateways, Prometheus) the load tests and report use. */
     endpoints: Record<string, pulumi.Input<string>>;
 }
@@ -124,8 +129,9 @@ export function buildPlatform(config: StackConfig): PlatformOutputs {
         { providers },
     );
 
+    const optimizedServed = cfg.optimization.enabled ? servedVariants(cfg.optimization) : [];
     const kserveModels =
-        kserve && (cfg.kserveModels.length > 0 || cfg.kserveGraphs.length > 0)
+        kserve && (cfg.kserveModels.length > 0 || cfg.kserveGraphs.length > 0 || optimizedServed.length > 0)
             ? new KServeModels(
                   `${clusterName}-kserve`,
                   {
@@ -158,6 +164,26 @@ export function buildPlatform(config: StackConfig): PlatformOutputs {
               { providers },
           )
         : undefined;
+
+    // Optimization: artifacts bucket, the Job, and the variants it makes as InferenceServices.
+    const { runId } = cfg.optimization;
+    const artifacts = cfg.optimization.enabled ? new ArtifactStore(`${clusterName}-artifacts`, {}, { providers }) : undefined;
+    const optimizationRun =
+        artifacts && runId
+            ? new OptimizationRun(
+                  `${clusterName}-optimize`,
+                  {
+                      settings: { ...cfg.optimization, runId },
+                      clusterName: cluster.name,
+                      bucket: { name: artifacts.bucketName, arn: artifacts.bucketArn },
+                      serving:
+                          kserve && kserveModels && optimizedServed.length > 0
+                              ? { kserve, modelsNamespace: kserveModels.namespace, ingress: knative ? { service: knative.ingress.external, domain: knative.domain } : undefined }
+                              : undefined,
+                  },
+                  { providers },
+              )
+            : undefined;
 
     const guardrails = new Guardrails(
         `${clusterName}-guardrails`,
@@ -192,7 +218,8 @@ export function buildPlatform(config: StackConfig): PlatformOutputs {
         nodeGroups: { system: cluster.systemNodeGroup.nodeGroupName, gpu: cluster.gpuNodeGroup.nodeGroupName },
         addons: addons.versions,
         variants: fleet.endpoints,
-        kserve: { models: kserveModels?.models ?? {}, graphs: kserveModels?.graphs ?? {} },
+        kserve: { models: { ...(kserveModels?.models ?? {}), ...(optimizationRun?.models ?? {}) }, graphs: kserveModels?.graphs ?? {} },
+        optimization: optimizationRun ? { runId: runId ?? null, output: optimizationRun.output, models: Object.keys(optimizationRun.models) } : null,
         endpoints,
     };
 }

@@ -13,6 +13,7 @@ import { fleetRules, fleetSchema, variantsSchema } from "./fleet";
 import { kserveGraphsSchema, kserveModelItemRules, kserveModelsSchema, kserveRules } from "./kserve";
 import { lifecycleSchema } from "./lifecycle";
 import { modelApi, modelApiRules } from "./modelApi";
+import { optimization, optimizationRules } from "./optimization";
 import { at, type Check } from "./rules";
 
 /** AWS region, e.g. us-east-1, eu-west-2, ap-southeast-1. */
@@ -28,6 +29,7 @@ export const stackConfigSchema = z.strictObject({
     kserveModels: kserveModelsSchema,
     kserveGraphs: kserveGraphsSchema,
     async: asyncSchema.prefault({}),
+    optimization,
     // Prefault with no owner: a missing section reports the missing owner, by its key path.
     lifecycle: lifecycleSchema.prefault({} as z.input<typeof lifecycleSchema>),
     /** Extra AWS tags on every taggable resource. */
@@ -43,6 +45,7 @@ export const STACK_RULES: readonly Check[] = [
     ...kserveRules,
     at("kserveModels", kserveModelItemRules),
     ...asyncRules,
+    ...optimizationRules,
 ];
 
 /** Validated, defaulted `mlserve:*` config. */

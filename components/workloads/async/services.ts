@@ -12,7 +12,6 @@ export interface AsyncServicesArgs {
     images: { gateway: pulumi.Input<string>; worker: pulumi.Input<string> };
     /** Variant name -> model base URL (the LLM fleet's services). */
     endpoints: Record<string, string>;
-    /** KEDA (and its aws-pod-identity ClusterTriggerAuthentication) ready. */
     /** KEDA's AWS authentication for the queue-depth trigger; the scaler waits for `ready`. */
     keda: { authentication: { kind: "ClusterTriggerAuthentication"; name: string }; ready: pulumi.Resource[] };
 }

@@ -30,12 +30,15 @@ export interface KServeModelsArgs {
 export class KServeModels extends pulumi.ComponentResource {
     readonly models: Record<string, ModelEndpoint> = {};
     readonly graphs: Record<string, ModelEndpoint> = {};
+    /** The models namespace: other workloads (optimized models) put their objects in it after it exists. */
+    readonly namespace: pulumi.Resource;
 
     constructor(name: string, args: KServeModelsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlserve:kserve:Models", name, {}, opts);
         // After KServe and Knative (Kourier) are ready, so `pulumi destroy` deletes it, and the
         // models' Knative ingresses with it, while the controllers that clear their finalizers still run.
         const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: MODELS_NAMESPACE } }, { parent: this, dependsOn: args.kserve.ready });
+        this.namespace = ns;
         const isvcs = new Map<string, pulumi.Resource>();
         for (const m of args.models) {
             isvcs.set(m.name, args.kserve.inferenceService(`${name}-${m.name}`, inferenceService(m), { parent: this, dependsOn: [ns] }));

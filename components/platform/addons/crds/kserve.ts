@@ -1,4 +1,5 @@
 /** KServe v0.20 InferenceService (serving.kserve.io/v1beta1), the fields this platform writes. */
+import type * as pulumi from "@pulumi/pulumi";
 import type { TypedCustomResource } from "./types";
 
 export interface ResourceRequirements {
@@ -9,7 +10,8 @@ export interface ResourceRequirements {
 export interface ModelSpec {
     modelFormat: { name: string; version?: string };
     runtime?: string;
-    storageUri?: string;
+    /** An output when it names a bucket the stack creates. */
+    storageUri?: string | pulumi.Output<string>;
     protocolVersion?: "v1" | "v2" | "grpc-v1" | "grpc-v2";
     args?: string[];
     env?: Array<{ name: string; value: string }>;
@@ -25,6 +27,8 @@ export interface Batcher {
 
 export interface PredictorSpec {
     model: ModelSpec;
+    /** Runs the predictor (and KServe's storage initializer) as this account, e.g. one with S3 read through Pod Identity. */
+    serviceAccountName?: string;
     minReplicas?: number;
     maxReplicas?: number;
     scaleMetric?: "concurrency" | "rps" | "cpu" | "memory";
