@@ -177,6 +177,25 @@ describe("sweep profile", () => {
     }, 120_000);
 });
 
+describe("locust scaled out", () => {
+    it("a master and a worker pod: the worker's raw samples reach the master's samples.jsonl", async () => {
+        const dir = path.join(work, "scaled");
+        const common = ["--targets", standins.outputsFile, "--select", "variant:fp16"];
+        const master = runLoadtest([...common, "--profile", "seed", "--run-id", "ci-scaled", "--out", dir, "--duration", "3", "--users", "4", "--spawn-rate", "4", "--warmup", "0", "--locust-expect-workers", "1"]);
+        const worker = runLoadtest(["worker", "--master-host", "127.0.0.1", ...common]);
+        const [m, w] = await Promise.all([master, worker]);
+        expect(m.code, m.stderr + m.stdout).toBe(0);
+        expect(w.code, w.stderr + w.stdout).toBe(0);
+        const results = loadResults(dir);
+        const samples = results.runs[0]!.samples!;
+        // locust's own count of the e2e entry (merged from the worker) equals the samples the master wrote.
+        const stats = JSON.parse(fs.readFileSync(path.join(dir, results.runs[0]!.run.dir, "locust.json"), "utf8")) as Array<{ name: string; num_requests: number }>;
+        const streamed = stats.find((e) => e.name === "e2e")!.num_requests;
+        expect(streamed).toBeGreaterThan(0);
+        expect(samples.filter((s) => s.kind === "stream")).toHaveLength(streamed);
+    }, 90_000);
+});
+
 describe("rate profile to S3", () => {
     let moto: LocalServer;
     beforeAll(async () => {
