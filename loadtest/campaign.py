@@ -64,7 +64,7 @@ class KubeError(Exception):
 class Kube:
     """The few Kubernetes API calls the campaign makes, over urllib with the pod's credentials."""
 
-    def __init__(self, base: str, token_file: str, ca_file: str, timeout: float = 30):
+    def __init__(self, base: str, token_file: str, ca_file: str, timeout: float = 10):
         self.base = base.rstrip("/")
         self.token_file = token_file
         self.timeout = timeout
@@ -327,7 +327,9 @@ class Campaign:
                 log(event="abort", deployment=run_name(v), error=str(e))
                 aborted = True
         ok = all(r["status"] == "ok" for r in self.results.values())
-        log(event="done", ok=ok, variants={v: {k: r.get(k) for k in ("status", "exitCode", "runId", "results")} for v, r in self.results.items()})
+        # Where each variant's results went (npm run report -- <results>); none for a variant that did not run.
+        log(event="done", ok=ok, variants={v: {"status": r["status"], "exitCode": r.get("exitCode"), "runId": r.get("runId"),
+                                                "results": r.get("results") if r.get("exitCode") is not None else None} for v, r in self.results.items()})
         return 0 if ok else 1
 
 
