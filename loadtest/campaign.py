@@ -6,9 +6,9 @@ order: scale Deployment llm-<variant> to 1, wait until it is Ready, run run.py o
         -- --targets /config/outputs.json --profile seed --run-id 2026-12-01-a --out s3://<bucket>
 
 Everything after `--` goes to run.py (its flags, or their MLSERVE_* variables), plus
-`--select variant:<variant>`, `--run-id <run id>-<variant>` and, when --out is a directory or an
-s3://bucket/<prefix>, `--out <out>/<run id>-<variant>` (run.py never overwrites a run, so each
-variant is its own run; a bare s3://bucket already gives benchmarks/<run id>-<variant>/).
+`--select variant:<variant>`, `--run-id <run id>-<variant>` and `--out <out>/<variant>` (run.py
+never overwrites a run, so each variant is its own run, in its own directory or S3 prefix; a bare
+s3://bucket stands for s3://bucket/benchmarks/<run id>, as in run.py).
 
 Kubernetes: in-cluster only (the service account's token and CA, the API at
 https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT), through the standard library. It
@@ -163,25 +163,23 @@ def parse(argv: list[str], env: dict[str, str]) -> tuple[argparse.Namespace, lis
     for v in c.variant_list:
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}", f"{a.run_id}-{v}"):
             p.error(f"run id {a.run_id}-{v}: too long for run.py (63 characters at most)")
-        out = variant_out(a.out, f"{a.run_id}-{v}")
+        out = variant_out(a.out, a.run_id, v)
         if not out.startswith("s3://") and os.path.exists(os.path.join(out, "manifest.json")):
             p.error(f"{out} already holds a run: use a new run id")
     return c, rest, a
 
 
-def variant_out(out: str, run_id: str) -> str:
-    """--out for one variant's run: its own directory or prefix (a bare bucket is already per run id)."""
+def variant_out(out: str, campaign_run_id: str, variant: str) -> str:
+    """--out for one variant's run: <out>/<variant> (a bare s3://bucket: benchmarks/<campaign run id>/<variant>)."""
     if out.startswith("s3://"):
-        u = urllib.parse.urlsplit(out)
-        return out if not u.path.strip("/") else f"s3://{u.netloc}/{u.path.strip('/')}/{run_id}"
-    return os.path.join(out, run_id)
+        bucket, prefix = run.s3_prefix(out, campaign_run_id)
+        return f"s3://{bucket}/{prefix}/{variant}"
+    return os.path.join(out, variant)
 
 
-def results_at(out: str, run_id: str) -> str:
-    if out.startswith("s3://"):
-        bucket, prefix = run.s3_prefix(out, run_id)
-        return f"s3://{bucket}/{prefix}/"
-    return os.path.abspath(out)
+def results_at(out: str) -> str:
+    """Where run.py puts a run given this --out (with a prefix: the prefix itself)."""
+    return out.rstrip("/") + "/" if out.startswith("s3://") else os.path.abspath(out)
 
 
 def strip_flags(args: list[str], flags: tuple[str, ...]) -> list[str]:
@@ -254,8 +252,8 @@ class Campaign:
     def run_variant(self, v: str) -> dict[str, Any]:
         name = run_name(v)
         run_id = f"{self.a.run_id}-{v}"
-        out = variant_out(self.a.out, run_id)
-        res: dict[str, Any] = {"variant": v, "deployment": name, "runId": run_id, "results": results_at(out, run_id), "status": "not-run", "exitCode": None}
+        out = variant_out(self.a.out, self.a.run_id, v)
+        res: dict[str, Any] = {"variant": v, "deployment": name, "runId": run_id, "results": results_at(out), "status": "not-run", "exitCode": None}
         self.results[v] = res
         started = time.monotonic()
         self.current = name  # before the PATCH: a lost answer may still have scaled it

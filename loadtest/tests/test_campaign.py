@@ -211,7 +211,7 @@ def test_variants_run_one_at_a_time_and_a_stuck_one_fails_without_stopping_the_r
     for r, v in zip(runs, ("fp16", "eetq")):
         a = r["argv"]
         assert a[a.index("--run-id") + 1] == f"c1-{v}" and a.count("--run-id") == 1
-        assert a[a.index("--out") + 1] == str(tmp_path / "out" / f"c1-{v}") and a.count("--out") == 1
+        assert a[a.index("--out") + 1] == str(tmp_path / "out" / v) and a.count("--out") == 1
         assert a[a.index("--select") + 1] == f"variant:{v}"
         # started only once the scale was observed and a replica was Ready (fp16 was Ready before it
         # was parked and scaled up again: its old readyReplicas alone does not count)
@@ -224,7 +224,7 @@ def test_variants_run_one_at_a_time_and_a_stuck_one_fails_without_stopping_the_r
     done = ev[-1]
     assert done["event"] == "done" and not done["ok"]
     assert {v: (r["status"], r["exitCode"]) for v, r in done["variants"].items()} == {"fp16": ("ok", 0), "stuck": ("not-ready", None), "eetq": ("ok", 0)}
-    assert done["variants"]["eetq"]["results"] == str(tmp_path / "out" / "c1-eetq") and done["variants"]["stuck"]["results"] is None
+    assert done["variants"]["eetq"]["results"] == str(tmp_path / "out" / "eetq") and done["variants"]["stuck"]["results"] is None
 
 
 def vegeta_dir() -> str | None:
@@ -247,10 +247,10 @@ def test_the_real_runner_measures_each_variant_alone_under_its_own_run_id(tmp_pa
     assert p.returncode == 1, err  # stuck
     check_scales(fake)
     for v in ("fp16", "eetq"):
-        m = json.loads((tmp_path / "out" / f"c1-{v}" / "manifest.json").read_text())
+        m = json.loads((tmp_path / "out" / v / "manifest.json").read_text())
         assert m["runId"] == f"c1-{v}" and [t["key"] for t in m["targets"]] == [f"variant:{v}"]
         assert [r["exitCode"] for r in m["runs"]] == [0]
-    assert not (tmp_path / "out" / "c1-stuck").exists()
+    assert not (tmp_path / "out" / "stuck").exists()
     # warm-up (2) and 1 s at 4/s, each request while its variant was the only one up, and Ready
     assert {v for v, _ in fake.generates} == {"fp16", "eetq"}
     assert all(ok for _, ok in fake.generates) and len(fake.generates) >= 2 * (2 + 4)
@@ -303,18 +303,17 @@ def test_run_id_and_out_from_the_environment_and_per_variant_s3_places(tmp_path,
     env = {"MLSERVE_KUBE_API": "http://127.0.0.1:1", "MLSERVE_RUN_ID": "r9", "MLSERVE_OUT": "s3://b/bench"}
     own, rest, a = c.parse(["--variants", "fp16", "--", "--targets", "t.json"], env)
     assert (a.run_id, a.out, own.api_server, own.variant_list) == ("r9", "s3://b/bench", "http://127.0.0.1:1", ["fp16"])
-    assert c.variant_out("s3://b/bench", "r9-fp16") == "s3://b/bench/r9-fp16" and c.results_at("s3://b/bench/r9-fp16", "r9-fp16") == "s3://b/bench/r9-fp16/"
-    assert c.variant_out("s3://b", "r9-fp16") == "s3://b" and c.results_at("s3://b", "r9-fp16") == "s3://b/benchmarks/r9-fp16/"
-    assert c.variant_out("s3://b/", "r9-fp16") == "s3://b/"
-    assert c.variant_out("out", "r9-fp16") == os.path.join("out", "r9-fp16")
+    assert c.variant_out("s3://b/bench/r9", "r9", "fp16") == "s3://b/bench/r9/fp16" and c.results_at("s3://b/bench/r9/fp16") == "s3://b/bench/r9/fp16/"
+    assert c.variant_out("s3://b", "r9", "fp16") == c.variant_out("s3://b/", "r9", "fp16") == "s3://b/benchmarks/r9/fp16"
+    assert c.variant_out("out", "r9", "fp16") == os.path.join("out", "fp16") and c.results_at("out/fp16") == str(tmp_path / "out" / "fp16")
     assert c.strip_flags(["--targets", "t", "--run-id", "x", "--out=o", "--rate", "3"], ("--run-id", "--out", "--select")) == ["--targets", "t", "--rate", "3"]
     assert c.default_api({"KUBERNETES_SERVICE_HOST": "10.100.0.1", "KUBERNETES_SERVICE_PORT": "443"}) == "https://10.100.0.1:443"
     assert c.default_api({"KUBERNETES_SERVICE_HOST": "fd00::1", "KUBERNETES_SERVICE_PORT": "443"}) == "https://[fd00::1]:443"
     with pytest.raises(SystemExit) as e:  # outside a cluster, with no --api-server
         c.parse(["--variants", "fp16", "--", "--targets", "t.json"], {"MLSERVE_RUN_ID": "r9", "MLSERVE_OUT": "o"})
     assert e.value.code == 2
-    (tmp_path / "o" / "r9-fp16").mkdir(parents=True)
-    (tmp_path / "o" / "r9-fp16" / "manifest.json").write_text("{}")
+    (tmp_path / "o" / "fp16").mkdir(parents=True)
+    (tmp_path / "o" / "fp16" / "manifest.json").write_text("{}")
     with pytest.raises(SystemExit):  # an existing run is refused before anything is scaled
         c.parse(["--variants", "fp16", "--", "--targets", "t.json", "--run-id", "r9", "--out", "o"], {"MLSERVE_KUBE_API": "http://127.0.0.1:1"})
 
