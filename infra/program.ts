@@ -17,6 +17,7 @@ import { AsyncImages } from "../components/workloads/async/images";
 import { AsyncStorage } from "../components/workloads/async/storage";
 import { ArtifactStore } from "../components/workloads/artifacts";
 import { OptimizationRun } from "../components/workloads/optimization/optimization";
+import { BenchmarkRun } from "../components/workloads/benchmark/benchmark";
 import { servedVariants } from "../components/workloads/optimization/spec";
 import { Guardrails } from "../components/platform/guardrails/guardrails";
 import type { StackConfig } from "./config/schema";
@@ -53,6 +54,8 @@ export interface PlatformOutputs {
     variants: Record<string, VariantEndpoint>;
     /** Per KServe model and graph: in-cluster and external (Kourier + Host header) URLs, protocol, path or gRPC method. */
     kserve: { models: Record<string, ModelEndpoint>; graphs: Record<string, ModelEndpoint> };
+    /** The benchmark run: its id, where its results go, and whether it walks the variants. */
+    benchmark: { runId: string | null; output: pulumi.Output<string>; campaign: boolean } | null;
     /** The optimization run: its id, S3 prefix and the InferenceServices serving its variants (also under kserve.models). */
     optimization: { runId: string | null; output: pulumi.Output<string>; models: string[] } | null;
     /** In-cluster endpoints (model servers, gateways, Prometheus) the load tests and report use. */
@@ -167,9 +170,9 @@ export function buildPlatform(config: StackConfig): PlatformOutputs {
 
     // Optimization: artifacts bucket, the Job, and the variants it makes as InferenceServices.
     const { runId } = cfg.optimization;
-    const artifacts = cfg.optimization.enabled ? new ArtifactStore(`${clusterName}-artifacts`, {}, { providers }) : undefined;
+    const artifacts = cfg.optimization.enabled || cfg.benchmark.enabled ? new ArtifactStore(`${clusterName}-artifacts`, {}, { providers }) : undefined;
     const optimizationRun =
-        artifacts && runId
+        artifacts && cfg.optimization.enabled && runId
             ? new OptimizationRun(
                   `${clusterName}-optimize`,
                   {
@@ -209,6 +212,25 @@ export function buildPlatform(config: StackConfig): PlatformOutputs {
     if (modelApi) endpoints.modelApi = modelApi.endpoints.predictV1;
     if (asyncServices) endpoints.asyncGateway = asyncServices.gatewayUrl;
 
+    const kserveOutputs = { models: { ...(kserveModels?.models ?? {}), ...(optimizationRun?.models ?? {}) }, graphs: kserveModels?.graphs ?? {} };
+    // Benchmark: the load-test Job(s) against this stack's own endpoints.
+    const benchmarkRunId = cfg.benchmark.runId;
+    const benchmarkRun =
+        artifacts && cfg.benchmark.enabled && benchmarkRunId
+            ? new BenchmarkRun(
+                  `${clusterName}-benchmark`,
+                  {
+                      settings: { ...cfg.benchmark, runId: benchmarkRunId },
+                      clusterName: cluster.name,
+                      bucket: { name: artifacts.bucketName, arn: artifacts.bucketArn },
+                      targets: { variants: fleet.endpoints, kserve: kserveOutputs, endpoints },
+                      variants: cfg.benchmark.variants ?? cfg.variants.map((v) => v.name),
+                      waitFor: [fleet],
+                  },
+                  { providers },
+              )
+            : undefined;
+
     return {
         region: cfg.region,
         lifecycle: { owner: cfg.lifecycle.owner, expiresAt: cfg.lifecycle.expiresAt ?? null, parked: cfg.lifecycle.parked, alertTopicArn: guardrails.alertTopicArn },
@@ -218,7 +240,8 @@ export function buildPlatform(config: StackConfig): PlatformOutputs {
         nodeGroups: { system: cluster.systemNodeGroup.nodeGroupName, gpu: cluster.gpuNodeGroup.nodeGroupName },
         addons: addons.versions,
         variants: fleet.endpoints,
-        kserve: { models: { ...(kserveModels?.models ?? {}), ...(optimizationRun?.models ?? {}) }, graphs: kserveModels?.graphs ?? {} },
+        kserve: kserveOutputs,
+        benchmark: benchmarkRun ? { runId: benchmarkRunId ?? null, output: benchmarkRun.output, campaign: cfg.benchmark.campaign } : null,
         optimization: optimizationRun ? { runId: runId ?? null, output: optimizationRun.output, models: Object.keys(optimizationRun.models) } : null,
         endpoints,
     };

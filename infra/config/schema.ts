@@ -14,6 +14,7 @@ import { kserveGraphsSchema, kserveModelItemRules, kserveModelsSchema, kserveRul
 import { lifecycleSchema } from "./lifecycle";
 import { modelApi, modelApiRules } from "./modelApi";
 import { optimization, optimizationRules } from "./optimization";
+import { benchmark, benchmarkRules } from "./benchmark";
 import { at, type Check } from "./rules";
 
 /** AWS region, e.g. us-east-1, eu-west-2, ap-southeast-1. */
@@ -30,6 +31,7 @@ export const stackConfigSchema = z.strictObject({
     kserveGraphs: kserveGraphsSchema,
     async: asyncSchema.prefault({}),
     optimization,
+    benchmark,
     // Prefault with no owner: a missing section reports the missing owner, by its key path.
     lifecycle: lifecycleSchema.prefault({} as z.input<typeof lifecycleSchema>),
     /** Extra AWS tags on every taggable resource. */
@@ -46,6 +48,7 @@ export const STACK_RULES: readonly Check[] = [
     at("kserveModels", kserveModelItemRules),
     ...asyncRules,
     ...optimizationRules,
+    ...benchmarkRules,
 ];
 
 /** Validated, defaulted `mlserve:*` config. */

@@ -41,6 +41,9 @@ describe("components register what they promise", () => {
         "mlserve:async:Identities": ["aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:eks/podIdentityAssociation:PodIdentityAssociation"],
         "mlserve:async:Images": ["mlserve:workloads:Image"],
         "mlserve:workloads:Image": ["aws:ecr/repository:Repository", "docker-build:index:Image"],
+        "mlserve:workloads:ArtifactStore": ["aws:s3/bucket:Bucket", "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"],
+        "mlserve:benchmark:Run": ["kubernetes:core/v1:Namespace", "kubernetes:core/v1:ServiceAccount", "aws:iam/role:Role", "aws:eks/podIdentityAssociation:PodIdentityAssociation", "kubernetes:rbac.authorization.k8s.io/v1:Role", "kubernetes:core/v1:ConfigMap", "mlserve:workloads:Image", "kubernetes:batch/v1:Job"],
+        "mlserve:optimization:Run": ["kubernetes:core/v1:Namespace", "aws:iam/role:Role", "mlserve:workloads:Image", "kubernetes:batch/v1:Job"],
         "mlserve:async:Services": ["kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Service", "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "kubernetes:keda.sh/v1alpha1:ScaledObject", "kubernetes:core/v1:ServiceAccount"],
         "mlserve:modelapi:ModelApi": ["kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Service", "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"],
     };
