@@ -2,7 +2,8 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-    { ignores: ["node_modules/", "out/", "**/*.js", "!eslint.config.mjs"] },
+    // .venv: the Python tools .ci/install-tools.sh installs (torch ships .mjs files).
+    { ignores: ["node_modules/", "out/", ".venv/", "**/*.js", "!eslint.config.mjs"] },
     js.configs.recommended,
     ...tseslint.configs.recommended,
     {
