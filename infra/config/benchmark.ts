@@ -41,7 +41,7 @@ export const benchmarkSchema = z.strictObject({
 });
 
 export const benchmark = benchmarkSchema.prefault({});
-const variantNames = validItems(z.object({ name: z.string() })).prefault(DEFAULT_VARIANTS);
+const variantNames = validItems(z.object({ name: z.string(), replicas: z.int().default(0), autoscaling: z.object({ enabled: z.boolean().default(false) }).prefault({}) })).prefault(DEFAULT_VARIANTS);
 
 export const benchmarkRules: Check[] = [
     rule({ benchmark, variants: variantNames }, ({ benchmark: b, variants }): Issue[] => {
@@ -53,6 +53,17 @@ export const benchmarkRules: Check[] = [
             if (!names.includes(n)) issues.push({ path: ["benchmark", "variants", i], input: n, message: `no variant named "${n}" in mlserve:variants (variants: ${names.join(", ") || "none"})` });
         });
         if (b.campaign && names.length === 0) issues.push({ path: ["benchmark", "campaign"], input: true, message: "a campaign walks the LLM variants, and mlserve:variants is empty" });
+        // KEDA holds an autoscaled variant at its minimum: it would come back while another is measured.
+        const walked = new Set(b.variants ?? names);
+        variants
+            .filter((v) => b.campaign && walked.has(v.value.name) && v.value.autoscaling.enabled && v.value.replicas > 0)
+            .forEach((v) =>
+                issues.push({
+                    path: ["variants", v.index, "autoscaling", "enabled"],
+                    input: true,
+                    message: `the benchmark campaign walks variant ${v.value.name}, but KEDA keeps it at ${v.value.replicas} replica(s) and would bring it back while another variant holds the GPU: set its replicas to 0, or leave it out of mlserve:benchmark.variants`,
+                }),
+            );
         if (b.campaign && b.targets) issues.push({ path: ["benchmark", "targets"], message: "a campaign measures the variants one at a time; targets apply to a single run (campaign: false)" });
         return issues;
     }),

@@ -4,6 +4,7 @@
  * it may write, and the campaign's RBAC (scale the LLM Deployments, nothing else).
  */
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../infra/config/load";
@@ -61,12 +62,17 @@ describe("campaign (the default)", () => {
         const role = one(r, "kubernetes:rbac.authorization.k8s.io/v1:Role").inputs as Json;
         expect(role.metadata).toEqual({ name: "benchmark-campaign", namespace: "llm" });
         expect(role.rules).toEqual([
-            { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get", "list", "watch"] },
-            { apiGroups: ["apps"], resources: ["deployments/scale"], verbs: ["get", "patch", "update"] },
+            { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get", "list"] },
+            { apiGroups: ["apps"], resources: ["deployments/scale"], verbs: ["patch"] },
         ]);
         const binding = one(r, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding").inputs as Json;
         expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: "benchmark", namespace: "benchmark" }]);
         expect(ofType(r, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole")).toEqual([]);
+        expect(job().spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(90);
+    });
+
+    it("the image carries the campaign runner", () => {
+        expect(fs.readFileSync(path.join(REPO_ROOT, "loadtest", "Dockerfile"), "utf8")).toMatch(/^COPY .*loadtest\/campaign\.py .*\.\/loadtest\/$/m);
     });
 
     it("may write (and list) only its run's prefix, and starts after its identity", () => {
@@ -123,5 +129,13 @@ describe("objects and config", () => {
         expect(await problems({ runId: "b1", variants: ["fp16", "nope"] })).toEqual(["mlserve:benchmark.variants[1]"]);
         expect(await problems({ runId: "b1", targets: ["modelApi"] })).toEqual(["mlserve:benchmark.targets"]);
         expect(await problems({ runId: "b1", campaign: false, targets: ["nope"] })).toEqual(["mlserve:benchmark.targets[0]"]);
+    });
+
+    it("a campaign refuses to walk a variant KEDA keeps running (it would share the GPU with the one measured)", async () => {
+        const autoscaled = { "mlserve:variants": [{ name: "a", replicas: 1, autoscaling: { enabled: true } }, { name: "b" }], "mlserve:gpuNodes": { maxSize: 2 } };
+        const ps = await renderConfig({ ...autoscaled, "mlserve:benchmark": { enabled: true, runId: "b1" } }).then(() => [], (e: unknown) => (e as ConfigError).problems);
+        expect(ps).toEqual([expect.objectContaining({ path: "mlserve:variants[0].autoscaling.enabled", message: expect.stringMatching(/KEDA keeps it at 1 replica/) })]);
+        // Left out of the campaign, it is fine.
+        await expect(renderConfig({ ...autoscaled, "mlserve:benchmark": { enabled: true, runId: "b1", variants: ["b"] } })).resolves.toBeDefined();
     });
 });

@@ -31,13 +31,17 @@ export function benchmarkPolicy(bucketArn: string, runId: string): PolicyDocumen
     };
 }
 
-/** A campaign scales the LLM Deployments, one at a time; it may read them and change their scale, in their namespace only. */
+/**
+ * A campaign scales the LLM Deployments, one at a time: exactly the calls
+ * loadtest/campaign.py makes (read and list Deployments, patch their scale), in
+ * their namespace only.
+ */
 export function campaignRole(): k8s.rbac.v1.RoleArgs & { metadata: { name: string; namespace: string } } {
     return {
         metadata: { name: "benchmark-campaign", namespace: LLM_NAMESPACE },
         rules: [
-            { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get", "list", "watch"] },
-            { apiGroups: ["apps"], resources: ["deployments/scale"], verbs: ["get", "patch", "update"] },
+            { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get", "list"] },
+            { apiGroups: ["apps"], resources: ["deployments/scale"], verbs: ["patch"] },
         ],
     };
 }
@@ -94,6 +98,8 @@ export function benchmarkJob(b: BenchmarkConfig, r: BenchmarkJobRefs): k8s.batch
                 metadata: { labels },
                 spec: {
                     restartPolicy: "Never",
+                    // A campaign's scale-back on SIGTERM retries for up to ~75 s: never leave two variants on the GPU.
+                    terminationGracePeriodSeconds: 90,
                     serviceAccountName: BENCHMARK_SERVICE_ACCOUNT,
                     securityContext: { runAsNonRoot: true, runAsUser: 10001 },
                     containers: [
