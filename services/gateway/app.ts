@@ -19,7 +19,8 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client
 import { z } from "zod";
 import { Batcher } from "../shared/batch";
 import { INLINE_PAYLOAD_LIMIT_BYTES, isTerminal, JOB_ID, JobStore, keys, type JobMessage, type JobRecord, type JobState } from "../shared/jobs";
-import { DEFAULT_LIMITS, generateRequestSchema, sqsSafeJson, type VariantLimits } from "./request";
+import { sqsSafeJson } from "../shared/sqsText";
+import { DEFAULT_LIMITS, generateRequestSchema, type VariantLimits } from "./request";
 
 export interface GatewayOptions {
     sqs: SQSClient;

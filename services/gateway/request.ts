@@ -84,15 +84,3 @@ export function generateRequestSchema(limits: VariantLimits) {
 }
 
 export type GenerateRequest = z.infer<ReturnType<typeof generateRequestSchema>>;
-
-/** Characters SQS refuses in a message body (outside XML 1.0's range); JSON can carry them escaped. */
-const SQS_UNSAFE = /[\ufffe\uffff]/g;
-
-/**
- * JSON for an SQS message body. JSON.stringify already escapes control
- * characters and lone surrogates; U+FFFE and U+FFFF it leaves raw, and SQS
- * refuses them, so they are escaped too (the same JSON value).
- */
-export function sqsSafeJson(value: unknown): string {
-    return JSON.stringify(value).replace(SQS_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
-}

@@ -37,6 +37,7 @@ import {
 import pino, { type Logger } from "pino";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { Batcher, chunks } from "../shared/batch";
+import { sqsSafeText } from "../shared/sqsText";
 import { jobMessageSchema, keys, type ClaimRecord, type JobMessage, type JobState, type JobStore, type ResultRecord } from "../shared/jobs";
 import { deadLetterReason, decideClaim, redeliveryDelaySeconds } from "./decide";
 
@@ -376,7 +377,7 @@ export class Worker {
             new SendMessageCommand({
                 QueueUrl: this.o.dlqUrl,
                 MessageBody: m.Body ?? "",
-                MessageAttributes: { reason: { DataType: "String", StringValue: reason.slice(0, 1000) } },
+                MessageAttributes: { reason: { DataType: "String", StringValue: sqsSafeText(reason.slice(0, 1000)) } },
             }),
         );
         await this.delete(m);

@@ -1,7 +1,8 @@
 /** The async path's pure pieces: claim and dead-letter decisions, SQS-safe JSON, error classes, batching. */
 import { describe, expect, it } from "vitest";
 import { classifyError } from "../../services/gateway/app";
-import { jsonDepth, sqsSafeJson } from "../../services/gateway/request";
+import { jsonDepth } from "../../services/gateway/request";
+import { sqsSafeJson, sqsSafeText } from "../../services/shared/sqsText";
 import { Batcher, chunks } from "../../services/shared/batch";
 import type { ClaimRecord, ResultRecord } from "../../services/shared/jobs";
 import { deadLetterReason, decideClaim, redeliveryDelaySeconds } from "../../services/worker/decide";
@@ -48,6 +49,9 @@ describe("SQS-safe JSON", () => {
         expect(text).toContain("\\ufffe");
         expect(JSON.parse(text)).toEqual(value);
         expect(sqsSafeJson({ plain: "ascii" })).toBe(JSON.stringify({ plain: "ascii" }));
+    });
+    it("free text for attributes: what SQS refuses becomes U+FFFD, the rest (emoji included) unchanged", () => {
+        expect(sqsSafeText("ok \u0001 \ufffe \ud800 x \udc00 \u{1F600} \t\n")).toBe("ok \ufffd \ufffd \ufffd x \ufffd \u{1F600} \t\n");
     });
     it("measures nesting without recursion, stopping early", () => {
         expect(jsonDepth("x")).toBe(0);
