@@ -129,6 +129,11 @@ describe("rendered InferenceServices", () => {
 });
 
 describe("InferenceGraph", () => {
+    it("a graph with minReplicas 0 starts its router at zero pods (Knative's initial scale is 1 otherwise)", () => {
+        const g = one(dev, "kubernetes:serving.kserve.io/v1alpha1:InferenceGraph").inputs as Json;
+        expect(g.metadata.annotations).toEqual({ "autoscaling.knative.dev/initial-scale": "0" });
+    });
+
     it("fans out to the two REST models with the Ensemble router, after they exist", () => {
         const graph = one(dev, "kubernetes:serving.kserve.io/v1alpha1:InferenceGraph");
         expect((graph.inputs.spec as Json).nodes).toEqual({

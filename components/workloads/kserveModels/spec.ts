@@ -151,7 +151,13 @@ export function inferenceGraph(g: KServeGraphSettings): InferenceGraph {
     return {
         apiVersion: "serving.kserve.io/v1alpha1",
         kind: "InferenceGraph",
-        metadata: { name: g.name, namespace: MODELS_NAMESPACE, labels: { "app.kubernetes.io/part-of": "mlserve" } },
+        metadata: {
+            name: g.name,
+            namespace: MODELS_NAMESPACE,
+            labels: { "app.kubernetes.io/part-of": "mlserve" },
+            // KServe copies a graph's annotations onto its router's Knative revision: start it at zero too.
+            ...(g.minReplicas === 0 ? { annotations: { "autoscaling.knative.dev/initial-scale": "0" } } : {}),
+        },
         spec: {
             minReplicas: g.minReplicas,
             maxReplicas: g.maxReplicas,
