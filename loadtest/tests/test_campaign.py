@@ -237,8 +237,9 @@ def vegeta_dir() -> str | None:
     return None
 
 
-@pytest.mark.skipif(vegeta_dir() is None, reason="vegeta not installed (npm run tools:install)")
 def test_the_real_runner_measures_each_variant_alone_under_its_own_run_id(tmp_path):
+    # The pinned tools are installed by `npm run tools:install` (and .ci/run): a missing one fails, never skips.
+    assert vegeta_dir() is not None, "vegeta not installed: run `npm run tools:install`"
     with FakeKube(DEPLOYMENTS, never_ready=("llm-stuck",)) as fake:
         env = env_for(tmp_path, fake)
         env["PATH"] = vegeta_dir() + os.pathsep + env.get("PATH", "")
