@@ -148,6 +148,8 @@ export function buildPlatform(config: StackConfig): PlatformOutputs {
               )
             : undefined;
 
+    // The worker calls TGI's /generate: by default jobs target the TGI variants.
+    const asyncTargets = cfg.variants.filter((v) => (cfg.async.variants ? cfg.async.variants.includes(v.name) : v.engine === "tgi"));
     // Config validation refuses the async path without KEDA; the builder refuses too.
     if (asyncStorage && !keda) throw new Error("the async path needs the KEDA add-on (mlserve:addons.keda.enabled)");
     const asyncServices =
@@ -161,7 +163,9 @@ export function buildPlatform(config: StackConfig): PlatformOutputs {
                   dlqUrl: asyncStorage.dlqUrl,
                   bucket: asyncStorage.bucketName,
                   images: { gateway: asyncImages.gateway, worker: asyncImages.worker },
-                  endpoints: Object.fromEntries((cfg.async.variants ?? cfg.variants.map((v) => v.name)).map((n) => [n, fleet.endpoints[n]!.baseUrl])),
+                  endpoints: Object.fromEntries(asyncTargets.map((v) => [v.name, fleet.endpoints[v.name]!.baseUrl])),
+                  // The gateway checks each request against its variant's own token limits.
+                  limits: Object.fromEntries(asyncTargets.map((v) => [v.name, { maxInputTokens: v.maxInputTokens, maxTotalTokens: v.maxTotalTokens }])),
                   keda: { authentication: keda.awsAuthentication, ready: keda.ready },
               },
               { providers },

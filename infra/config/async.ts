@@ -49,8 +49,8 @@ export const asyncSchema = z.strictObject({
 
 /** The async path's own switch and targets, read by the rules that need the rest of the stack. */
 const asyncTargets = z.object({ enabled, variants }).prefault({});
-/** Variant names, even when other fields of a variant are broken. */
-const variantNames = validItems(z.object({ name: z.string() })).prefault(DEFAULT_VARIANTS);
+/** Variant names and engines, even when other fields of a variant are broken. */
+const variantNames = validItems(z.object({ name: z.string(), engine: z.enum(["tgi", "vllm"]).default("tgi") })).prefault(DEFAULT_VARIANTS);
 
 export const asyncRules: Check[] = [
     at("async", [at("worker", [rule(workerReplicas, minNotAboveMax)]), at("gateway", [rule(gatewayReplicas, minNotAboveMax)])]),
@@ -71,12 +71,16 @@ export const asyncRules: Check[] = [
     rule({ async: asyncTargets, variants: variantNames }, (v): Issue[] => {
         if (!v.async.enabled) return [];
         const names = v.variants.map((x) => x.value.name);
+        // The worker calls TGI's /generate; vLLM serves the OpenAI API instead.
+        const tgi = v.variants.filter((x) => x.value.engine === "tgi").map((x) => x.value.name);
         if (v.async.variants === undefined) {
-            return names.length === 0 ? [{ path: ["async", "enabled"], input: true, message: "the async path targets LLM variants, and mlserve:variants is empty" }] : [];
+            return tgi.length === 0 ? [{ path: ["async", "enabled"], input: true, message: "the async path targets TGI variants (its worker calls /generate), and mlserve:variants has none" }] : [];
         }
-        return v.async.variants.flatMap((n, i): Issue[] =>
-            names.includes(n) ? [] : [{ path: ["async", "variants", i], input: n, message: `no variant named "${n}" in mlserve:variants (variants: ${names.join(", ") || "none"})` }],
-        );
+        return v.async.variants.flatMap((n, i): Issue[] => {
+            if (!names.includes(n)) return [{ path: ["async", "variants", i], input: n, message: `no variant named "${n}" in mlserve:variants (variants: ${names.join(", ") || "none"})` }];
+            if (!tgi.includes(n)) return [{ path: ["async", "variants", i], input: n, message: `"${n}" runs vLLM; the async worker calls TGI's /generate, so it can target only TGI variants (${tgi.join(", ") || "none"})` }];
+            return [];
+        });
     }),
 ];
 

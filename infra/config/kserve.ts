@@ -62,7 +62,9 @@ export const kserveModelSchema = z.strictObject({
 const sst2 = "hf://distilbert/distilbert-base-uncased-finetuned-sst-2-english";
 const roberta = "hf://cardiffnlp/twitter-roberta-base-sentiment-latest";
 
-const classify = ["--task=sequence_classification"];
+// The huggingface runtime would pick its vLLM backend for architectures vLLM knows (RoBERTa):
+// on a CPU pod that fails, and vLLM's parser has no --task. Pin the Transformers backend.
+const classify = ["--backend=huggingface", "--task=sequence_classification"];
 
 /**
  * CPU-only defaults, all scaling to zero when idle: two small sentiment classifiers

@@ -98,6 +98,8 @@ describe("GPU node template (what Cluster Autoscaler simulates when the group is
         const gpuPods = podTemplates(dev).filter((p) => requestsGpu(p.spec));
         expect(gpuPods.length).toBeGreaterThanOrEqual(7);
         expect(template.gpus).toBe(1);
+        // The AWS provider counts a node as a GPU node (unready until the device plugin registers it) only with this label.
+        expect(template.labels["k8s.amazonaws.com/accelerator"]).toBe("nvidia-a10g");
         expect(template.taints).toEqual([{ key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" }]);
         for (const p of gpuPods) {
             for (const [k, v] of Object.entries((p.spec.nodeSelector ?? {}) as Record<string, string>)) expect(template.labels[k], `${p.name} selects ${k}=${v}`).toBe(v);

@@ -19,6 +19,8 @@ beforeAll(async () => {
     dev = await renderStackFile("dev");
 });
 
+/** The async services' images (other workloads build their own). */
+const asyncImages = (r: Rendering) => ofType(r, "docker-build:index:Image").filter((i) => i.name.startsWith(`mlserve-${r.stack}-async-`));
 const queue = (r: Rendering, n: string) => one(r, "aws:sqs/queue:Queue", `mlserve-${r.stack}-async-${n}`);
 const env = (d: Json) => Object.fromEntries((d.spec.template.spec.containers[0].env as Array<{ name: string; value: string }>).map((e) => [e.name, e.value]));
 
@@ -33,10 +35,10 @@ describe("queues and bucket", () => {
     });
 
     it("the bucket is KMS-encrypted, blocks public access, enforces ownership and expires jobs, payloads and results", () => {
-        const bucket = one(dev, "aws:s3/bucket:Bucket");
-        const sse = one(dev, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").inputs as Json;
+        const bucket = one(dev, "aws:s3/bucket:Bucket", "mlserve-dev-async-jobs");
+        const sse = one(dev, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "mlserve-dev-async-jobs-sse").inputs as Json;
         expect(sse).toMatchObject({ bucket: bucket.state.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" } }] });
-        expect(one(dev, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs).toMatchObject({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
+        expect(one(dev, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "mlserve-dev-async-jobs-public-access").inputs).toMatchObject({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
         const rules = (one(dev, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs as Json).rules;
         expect(rules.map((r: Json) => [r.filter.prefix, r.expiration.days])).toEqual([["jobs/", 7], ["requests/", 7], ["results/", 7]]);
     });
@@ -48,12 +50,12 @@ describe("IAM: least privilege, bound by Pod Identity", () => {
     it("the gateway may send to the queue and write (or withdraw) jobs/requests, read results; nothing else", () => {
         const p = policyOf("gateway");
         const q = queue(dev, "jobs").state.arn as string;
-        const b = one(dev, "aws:s3/bucket:Bucket").state.arn as string;
+        const b = one(dev, "aws:s3/bucket:Bucket", "mlserve-dev-async-jobs").state.arn as string;
         expect(p.Statement).toEqual([
             { Effect: "Allow", Action: ["sqs:SendMessage"], Resource: q },
             { Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"], Resource: [`${b}/jobs/*`, `${b}/requests/*`] },
             { Effect: "Allow", Action: ["s3:GetObject"], Resource: `${b}/results/*` },
-            { Effect: "Allow", Action: ["s3:ListBucket"], Resource: b, Condition: { StringLike: { "s3:prefix": ["jobs/*", "results/*"] } } },
+            { Effect: "Allow", Action: ["s3:ListBucket"], Resource: b, Condition: { StringLikeIfExists: { "s3:prefix": ["jobs/*", "results/*"] } } },
         ]);
     });
 
@@ -76,7 +78,8 @@ describe("IAM: least privilege, bound by Pod Identity", () => {
             const a = one(dev, "aws:eks/podIdentityAssociation:PodIdentityAssociation", `mlserve-dev-async-async-${svc}`).inputs;
             expect(a).toMatchObject({ clusterName: "mlserve-dev", namespace: "async", serviceAccount: `async-${svc}`, roleArn: one(dev, "aws:iam/role:Role", `mlserve-dev-async-async-${svc}`).state.arn });
         }
-        expect(ofType(dev, "kubernetes:core/v1:ServiceAccount").map((s) => (s.inputs.metadata as Json).name).sort()).toEqual(["async-gateway", "async-worker"]);
+        const inAsync = ofType(dev, "kubernetes:core/v1:ServiceAccount").filter((s) => (s.inputs.metadata as Json).namespace === "async");
+        expect(inAsync.map((s) => (s.inputs.metadata as Json).name).sort()).toEqual(["async-gateway", "async-worker"]);
     });
 });
 
@@ -84,7 +87,9 @@ describe("Kubernetes", () => {
     it("the gateway: Deployment (replicas owned by its CPU HPA), Service, env pointing at the queue and bucket", () => {
         const d = one(dev, "kubernetes:apps/v1:Deployment", "mlserve-dev-async-gateway").inputs as Json;
         expect(d.spec.replicas).toBeUndefined();
-        expect(env(d)).toMatchObject({ QUEUE_URL: queue(dev, "jobs").state.url, BUCKET: one(dev, "aws:s3/bucket:Bucket").state.bucket, VARIANTS: "fp16,eetq,fp8,int8,nf4,fp4,vllm-fp16" });
+        expect(env(d)).toMatchObject({ QUEUE_URL: queue(dev, "jobs").state.url, BUCKET: one(dev, "aws:s3/bucket:Bucket", "mlserve-dev-async-jobs").state.bucket, VARIANTS: "fp16,eetq,fp8,int8,nf4,fp4" });
+        // Each variant's own token limits, for the gateway's check at submit.
+        expect(JSON.parse(String(env(d).VARIANT_LIMITS))).toMatchObject({ fp16: { maxInputTokens: 2048, maxTotalTokens: 4096 } });
         expect((one(dev, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "mlserve-dev-async-gateway").inputs as Json).spec).toMatchObject({ minReplicas: 2, maxReplicas: 5, scaleTargetRef: { name: "async-gateway" } });
         expect(dev.outputs.endpoints!.value).toMatchObject({ asyncGateway: "http://async-gateway.async.svc.cluster.local" });
     });
@@ -129,7 +134,7 @@ describe("Kubernetes", () => {
 
 describe("images", () => {
     it("without image refs, the stack builds both services into ECR and deploys them by digest", () => {
-        const images = ofType(dev, "docker-build:index:Image");
+        const images = asyncImages(dev);
         expect(images.map((i) => [(i.inputs.dockerfile as Json).location.replace(/.*services\//, "services/"), (i.inputs.buildArgs as Json).SERVICE])).toEqual([
             ["services/Dockerfile", "gateway"],
             ["services/Dockerfile", "worker"],
@@ -142,9 +147,10 @@ describe("images", () => {
     });
 
     it("tags are content-addressed: immutable repositories accept every rebuild, and an unchanged service keeps its tag", () => {
-        const repos = ofType(dev, "aws:ecr/repository:Repository");
+        const repos = ofType(dev, "aws:ecr/repository:Repository").filter((x) => x.name.startsWith("mlserve-dev-async-"));
+        expect(repos).toHaveLength(2);
         for (const r of repos) expect(r.inputs.imageTagMutability).toBe("IMMUTABLE");
-        const tags = ofType(dev, "docker-build:index:Image").map((i) => String((i.inputs.tags as string[])[0]).split(":").pop());
+        const tags = asyncImages(dev).map((i) => String((i.inputs.tags as string[])[0]).split(":").pop());
         const files = buildContextFiles(REPO_ROOT, ASYNC_BUILD_INPUTS);
         expect(tags).toEqual([contentTag("gateway", files), contentTag("worker", files)]);
         for (const t of tags) expect(t).toMatch(/^(gateway|worker)-[0-9a-f]{16}$/);
@@ -167,7 +173,7 @@ describe("images", () => {
 
     it("given pinned refs, nothing is built", async () => {
         const r = await renderConfig({ "mlserve:async": { images: { gateway: "registry.example.com/gw:1.0.0", worker: "registry.example.com/wk:1.0.0" } } });
-        expect(ofType(r, "docker-build:index:Image")).toEqual([]);
+        expect(asyncImages(r)).toEqual([]);
         expect(ofType(r, "aws:ecr/repository:Repository")).toEqual([]);
         expect((one(r, "kubernetes:apps/v1:Deployment", "mlserve-test-async-worker").inputs as Json).spec.template.spec.containers[0].image).toBe("registry.example.com/wk:1.0.0");
     });
@@ -185,6 +191,15 @@ describe("images", () => {
 });
 
 describe("config", () => {
+    it("jobs target TGI variants: vLLM ones are left out by default and refused when named", async () => {
+        const e = (await renderConfig({ "mlserve:async": { variants: ["fp16", "vllm-fp16"] }, "mlserve:variants": [{ name: "fp16", replicas: 1 }, { name: "vllm-fp16", engine: "vllm" }] }).catch((x: unknown) => x)) as {
+            problems: Array<{ path: string; message: string }>;
+        };
+        expect(e.problems).toEqual([expect.objectContaining({ path: "mlserve:async.variants[1]", message: expect.stringMatching(/runs vLLM; the async worker calls TGI's \/generate/) })]);
+        const onlyVllm = (await renderConfig({ "mlserve:variants": [{ name: "v", engine: "vllm" }] }).catch((x: unknown) => x)) as { problems: Array<{ path: string }> };
+        expect(onlyVllm.problems.map((p) => p.path)).toEqual(["mlserve:async.enabled"]);
+    });
+
     it("async targets must be existing variants; the worker needs KEDA", async () => {
         const e = (await renderConfig({ "mlserve:async": { variants: ["fp16", "gptq"] }, "mlserve:addons": { keda: { enabled: false } } }).catch((x: unknown) => x)) as { problems: Array<{ path: string; message: string }> };
         expect(e.problems.map((p) => p.path).sort()).toEqual(["mlserve:async.enabled", "mlserve:async.variants[1]"]);

@@ -31,7 +31,7 @@ let r: Rendering;
 beforeAll(async () => {
     r = await devWith({});
 });
-const job = (x: Rendering = r) => one(x, "kubernetes:batch/v1:Job").inputs as Json;
+const job = (x: Rendering = r) => one(x, "kubernetes:batch/v1:Job", "mlserve-dev-benchmark-job").inputs as Json;
 const command = (x: Rendering = r) => job(x).spec.template.spec.containers[0].command as string[];
 const bucket = () => String(one(r, "aws:s3/bucket:Bucket", "mlserve-dev-artifacts").state.bucket);
 const targetsJson = () => String((one(r, "kubernetes:core/v1:ConfigMap", "mlserve-dev-benchmark-targets").inputs as Json).data["outputs.json"]);
@@ -80,7 +80,7 @@ describe("campaign (the default)", () => {
         expect(policy.Statement[0]).toEqual({ Effect: "Allow", Action: ["s3:PutObject", "s3:AbortMultipartUpload"], Resource: `arn:aws:s3:::${bucket()}/benchmarks/b1/*` });
         expect(policy.Statement[1].Condition).toEqual({ StringLike: { "s3:prefix": ["benchmarks/b1/*"] } });
         const association = one(r, "aws:eks/podIdentityAssociation:PodIdentityAssociation", "mlserve-dev-benchmark-writer");
-        expect(dependsOn(r, one(r, "kubernetes:batch/v1:Job"), association)).toBe(true);
+        expect(dependsOn(r, one(r, "kubernetes:batch/v1:Job", "mlserve-dev-benchmark-job"), association)).toBe(true);
     });
 });
 

@@ -107,6 +107,10 @@ describe("rendered InferenceServices", () => {
         expect(isvc(r, "m").metadata.annotations).not.toHaveProperty("autoscaling.knative.dev/initial-scale");
     });
 
+    it("the default classifiers pin the Transformers backend (the runtime would pick vLLM for RoBERTa, which fails on CPU)", () => {
+        for (const m of ["sst2", "sentiment-roberta", "sst2-v2", "sst2-grpc"]) expect(isvc(dev, m).spec.predictor.model.args, m).toContain("--backend=huggingface");
+    });
+
     it("the batcher is off by default and rendered from config when on", async () => {
         expect(isvc(dev, "sst2").spec.predictor.batcher).toBeUndefined();
         const r = await renderConfig(models({ name: "m", storageUri: uri, batcher: { enabled: true, maxBatchSize: 16, maxLatencyMs: 20 } }));

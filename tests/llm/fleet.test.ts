@@ -34,7 +34,11 @@ function check(config: Record<string, unknown>) {
         return { problems: err.problems, warnings: [] as string[] };
     }
 }
-const variants = (...vs: Record<string, unknown>[]) => ({ "mlserve:variants": vs });
+/** A fleet config; the async path (TGI-only) is turned off when no variant runs TGI, as a user would have to. */
+const variants = (...vs: Record<string, unknown>[]) => ({
+    "mlserve:variants": vs,
+    ...(vs.some((v) => (v.engine ?? "tgi") === "tgi") ? {} : { "mlserve:async": { enabled: false } }),
+});
 
 describe("variant validation (engine knowledge)", () => {
     it("dtype together with quantize is an error", () => {

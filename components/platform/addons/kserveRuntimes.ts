@@ -10,6 +10,7 @@ import catalogJson from "./kserveRuntimes.json";
 
 /** The InferenceService `protocolVersion` values KServe knows. */
 export type ProtocolVersion = "v1" | "v2" | "grpc-v1" | "grpc-v2";
+const ALL_PROTOCOL_VERSIONS: ProtocolVersion[] = ["v1", "v2", "grpc-v1", "grpc-v2"];
 
 export interface RuntimeInfo {
     /** ClusterServingRuntime name. */
@@ -77,7 +78,8 @@ export function deriveRuntimeCatalog(objects: unknown[], chart: string): Runtime
             const grpcPort = grpcPortOf(o);
             return {
                 name: o.metadata?.name ?? "",
-                protocolVersions: (o.spec?.protocolVersions ?? ["v1"]) as ProtocolVersion[],
+                // No list means any protocol to KServe (IsProtocolVersionSupported), not just v1.
+                protocolVersions: (o.spec?.protocolVersions ?? ALL_PROTOCOL_VERSIONS) as ProtocolVersion[],
                 priority,
                 ...(grpcPort ? { grpcPort } : {}),
             };

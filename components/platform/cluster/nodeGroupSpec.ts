@@ -48,7 +48,9 @@ export function buildNodeGroupSpec(pool: NodePool, clusterName: string, sizing: 
     const labels: Record<string, string> = {
         ...sizing.labels,
         [NODE_POOL_LABEL]: pool,
-        ...(gpu ? { "mlserve.io/accelerator": "nvidia", "mlserve.io/gpu-model": gpu.gpuModel } : {}),
+        // k8s.amazonaws.com/accelerator: Cluster Autoscaler's AWS provider treats only nodes with this label as
+        // GPU nodes (unready until the device plugin registers the GPU); without it, it adds a second node.
+        ...(gpu ? { "mlserve.io/accelerator": "nvidia", "mlserve.io/gpu-model": gpu.gpuModel, "k8s.amazonaws.com/accelerator": `nvidia-${gpu.gpuModel.toLowerCase()}` } : {}),
     };
     const taints = gpu ? [{ key: GPU_TAINT.key, value: GPU_TAINT.value, effect: EKS_TAINT_EFFECT[GPU_TAINT.effect] }] : [];
 

@@ -79,7 +79,9 @@ export function alertKeyPolicy(accountId: string): PolicyDocument {
                 Principal: { Service: [ALERT_PUBLISHERS.cloudwatch, ALERT_PUBLISHERS.budgets] },
                 Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
                 Resource: "*",
-                Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+                // No source condition here: AWS documents aws:SourceAccount for Budgets only in topic policies, and a
+                // condition the service does not send would drop budget alerts silently. The key serves this topic only;
+                // the topic policy limits who may publish.
             },
         ],
     };

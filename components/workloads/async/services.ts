@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { registerCustomResource } from "../../platform/addons/crds/types";
-import { ASYNC_NAMESPACE, GATEWAY, gatewayDeployment, gatewayHpa, gatewayService, WORKER, workerDeployment, workerScaledObject, type AsyncSettings } from "./spec";
+import { ASYNC_NAMESPACE, GATEWAY, gatewayDeployment, gatewayHpa, gatewayService, WORKER, workerDeployment, workerScaledObject, type AsyncSettings, type VariantTokenLimits } from "./spec";
 
 export interface AsyncServicesArgs {
     settings: AsyncSettings;
@@ -12,6 +12,8 @@ export interface AsyncServicesArgs {
     images: { gateway: pulumi.Input<string>; worker: pulumi.Input<string> };
     /** Variant name -> model base URL (the LLM fleet's services). */
     endpoints: Record<string, string>;
+    /** Variant name -> its token limits (the gateway refuses requests over them at submit). */
+    limits?: Record<string, VariantTokenLimits>;
     /** KEDA's AWS authentication for the queue-depth trigger; the scaler waits for `ready`. */
     keda: { authentication: { kind: "ClusterTriggerAuthentication"; name: string }; ready: pulumi.Resource[] };
 }
@@ -27,7 +29,7 @@ export class AsyncServices extends pulumi.ComponentResource {
         for (const sa of [GATEWAY, WORKER]) new k8s.core.v1.ServiceAccount(`${name}-${sa}`, { metadata: { name: sa, namespace: ASYNC_NAMESPACE } }, after);
         const variants = Object.keys(args.endpoints);
         const refs = { queueUrl: args.queueUrl, dlqUrl: args.dlqUrl, bucket: args.bucket, region: args.region };
-        const gateway = new k8s.apps.v1.Deployment(`${name}-gateway`, gatewayDeployment(args.settings, { ...refs, image: args.images.gateway }, variants), after);
+        const gateway = new k8s.apps.v1.Deployment(`${name}-gateway`, gatewayDeployment(args.settings, { ...refs, image: args.images.gateway }, variants, args.limits), after);
         new k8s.core.v1.Service(`${name}-gateway`, gatewayService(), after);
         new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-gateway`, gatewayHpa(args.settings), { parent: this, dependsOn: [gateway] });
         const worker = new k8s.apps.v1.Deployment(`${name}-worker`, workerDeployment(args.settings, { ...refs, image: args.images.worker }, args.endpoints), after);

@@ -31,8 +31,9 @@ export function gatewayPolicy(a: { queueArn: string; bucketArn: string }): Polic
             { Effect: "Allow", Action: ["sqs:SendMessage"], Resource: a.queueArn },
             { Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"], Resource: [objects(a.bucketArn, PREFIXES.jobs), objects(a.bucketArn, PREFIXES.requests)] },
             { Effect: "Allow", Action: ["s3:GetObject"], Resource: objects(a.bucketArn, PREFIXES.results) },
-            // HeadObject on a missing key needs ListBucket to answer 404 rather than 403.
-            { Effect: "Allow", Action: ["s3:ListBucket"], Resource: a.bucketArn, Condition: { StringLike: { "s3:prefix": [`${PREFIXES.jobs}*`, `${PREFIXES.results}*`] } } },
+            // A missing key answers 404 (not 403) only with ListBucket; that check (like HeadBucket) carries
+            // no s3:prefix, so the prefix condition applies only when a prefix is given (IfExists).
+            { Effect: "Allow", Action: ["s3:ListBucket"], Resource: a.bucketArn, Condition: { StringLikeIfExists: { "s3:prefix": [`${PREFIXES.jobs}*`, `${PREFIXES.results}*`] } } },
         ],
     };
 }
@@ -46,7 +47,7 @@ export function workerPolicy(a: { queueArn: string; dlqArn: string; bucketArn: s
             { Effect: "Allow", Action: ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility"], Resource: a.dlqArn },
             { Effect: "Allow", Action: ["s3:GetObject"], Resource: objects(a.bucketArn, PREFIXES.requests) },
             { Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject"], Resource: objects(a.bucketArn, PREFIXES.results) },
-            { Effect: "Allow", Action: ["s3:ListBucket"], Resource: a.bucketArn, Condition: { StringLike: { "s3:prefix": [`${PREFIXES.results}*`] } } },
+            { Effect: "Allow", Action: ["s3:ListBucket"], Resource: a.bucketArn, Condition: { StringLikeIfExists: { "s3:prefix": [`${PREFIXES.results}*`] } } },
         ],
     };
 }

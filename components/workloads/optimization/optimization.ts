@@ -59,7 +59,7 @@ export class OptimizationRun extends pulumi.ComponentResource {
             const { kserve, modelsNamespace, ingress } = args.serving;
             const reader = identity("models", MODELS_NAMESPACE, OPTIMIZED_MODELS_SERVICE_ACCOUNT, (arn) => optimizedModelsPolicy(arn, o.runId), [modelsNamespace]);
             for (const variant of servedVariants(o)) {
-                const settings = kserveModelSchema.parse({ name: `opt-${variant}`, args: ["--task=sequence_classification"] });
+                const settings = kserveModelSchema.parse({ name: `opt-${variant}`, args: ["--backend=huggingface", "--task=sequence_classification"] });
                 const isvc = inferenceService(settings);
                 isvc.spec.predictor.model.storageUri = pulumi.interpolate`s3://${args.bucket.name}/${runPrefix(o.runId)}${variant}/`;
                 isvc.spec.predictor.serviceAccountName = OPTIMIZED_MODELS_SERVICE_ACCOUNT;

@@ -53,13 +53,17 @@ export function optimizerPolicy(bucketArn: string, runId: string): PolicyDocumen
     return { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["s3:PutObject", "s3:AbortMultipartUpload"], Resource: `${bucketArn}/${runPrefix(runId)}*` }] };
 }
 
-/** The served variants may read the run's prefix (KServe's storage initializer lists, then downloads). */
+/**
+ * The served variants may read the run's prefix. KServe's storage initializer
+ * calls HeadBucket (no s3:prefix in its request) before listing the prefix,
+ * hence IfExists on the prefix condition.
+ */
 export function optimizedModelsPolicy(bucketArn: string, runId: string): PolicyDocument {
     return {
         Version: "2012-10-17",
         Statement: [
             { Effect: "Allow", Action: ["s3:GetObject"], Resource: `${bucketArn}/${runPrefix(runId)}*` },
-            { Effect: "Allow", Action: ["s3:ListBucket"], Resource: bucketArn, Condition: { StringLike: { "s3:prefix": [`${runPrefix(runId)}*`] } } },
+            { Effect: "Allow", Action: ["s3:ListBucket"], Resource: bucketArn, Condition: { StringLikeIfExists: { "s3:prefix": [`${runPrefix(runId)}*`] } } },
         ],
     };
 }
