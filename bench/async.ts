@@ -19,9 +19,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
-import { FakeTgi } from "../services/local/fakeTgi";
-import { createJobResources } from "../services/local/resources";
-import { freePorts, processCpuSeconds, spawnService, startFauxqsProcess, waitForHttp, type ServiceProcess } from "../services/local/servers";
+import { FakeTgi } from "../testing/local/fakeTgi";
+import { createJobResources } from "../testing/local/resources";
+import { freePorts, processCpuSeconds, spawnService, startFauxqsProcess, waitForHttp, type ServiceProcess } from "../testing/local/servers";
 import { awsClients } from "../services/shared/aws";
 
 const arg = (name: string, fallback: number) => {

@@ -19,9 +19,9 @@ import * as path from "node:path";
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readCalls, type FakeCall } from "../../services/local/fakeTgi";
-import { createJobResources } from "../../services/local/resources";
-import { freePorts, spawnService, startFauxqsProcess, startMotoServer, waitForHttp, type LocalServer, type ServiceProcess } from "../../services/local/servers";
+import { readCalls, type FakeCall } from "../../testing/local/fakeTgi";
+import { createJobResources } from "../../testing/local/resources";
+import { freePorts, spawnService, startFauxqsProcess, startMotoServer, waitForHttp, type LocalServer, type ServiceProcess } from "../../testing/local/servers";
 import { awsClients } from "../../services/shared/aws";
 import { isTerminal, JobStore, keys, type JobState, type ResultRecord } from "../../services/shared/jobs";
 import { listKeys } from "./localAws";
@@ -64,7 +64,7 @@ async function startGateway() {
 }
 
 async function startModel() {
-    const m = service("services/local/fakeTgiMain.ts", { PORT: String(modelPort), FAKE_TGI_LOG: callLog });
+    const m = service("testing/local/fakeTgiMain.ts", { PORT: String(modelPort), FAKE_TGI_LOG: callLog });
     await waitForHttp(`http://127.0.0.1:${modelPort}/`, "fake TGI", m);
     return m;
 }

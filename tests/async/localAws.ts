@@ -8,11 +8,11 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { startFauxqs } from "fauxqs";
-import { createJobResources } from "../../services/local/resources";
-import { startMotoServer } from "../../services/local/servers";
+import { createJobResources } from "../../testing/local/resources";
+import { startMotoServer } from "../../testing/local/servers";
 import { awsClients } from "../../services/shared/aws";
 
-export { FakeTgi } from "../../services/local/fakeTgi";
+export { FakeTgi } from "../../testing/local/fakeTgi";
 
 export interface LocalAws {
     /** SQS (fauxqs). */

@@ -14,7 +14,7 @@ import { buildReport } from "../../loadtest/report/cli";
 import { loadResults } from "../../loadtest/report/load";
 import { summarize, type Row } from "../../loadtest/report/summarize";
 import { INJECTED, standinAnswers } from "../../loadtest/standins/stack";
-import { startMotoServer, type LocalServer } from "../../services/local/servers";
+import { startMotoServer, type LocalServer } from "../../testing/local/servers";
 import { checkPage } from "./browser";
 import { checkTools, runLoadtest, startStandins, type Standins } from "./harness";
 
