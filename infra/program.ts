@@ -181,6 +181,7 @@ export function buildPlatform(config: StackConfig): PlatformOutputs {
                   `${clusterName}-optimize`,
                   {
                       settings: { ...cfg.optimization, runId },
+                      parked: cfg.lifecycle.parked,
                       clusterName: cluster.name,
                       bucket: { name: artifacts.bucketName, arn: artifacts.bucketArn },
                       serving:
@@ -230,6 +231,7 @@ export function buildPlatform(config: StackConfig): PlatformOutputs {
                       targets: { variants: fleet.endpoints, kserve: kserveOutputs, endpoints },
                       variants: cfg.benchmark.variants ?? cfg.variants.map((v) => v.name),
                       waitFor: [fleet],
+                      parked: cfg.lifecycle.parked,
                   },
                   { providers },
               )

@@ -77,6 +77,10 @@ describe("park mode", () => {
         for (const d of gpuPods) expect((d.inputs as Json).spec.replicas).toBe(0);
         // Only the async worker's scaler stays (it scales a CPU worker to zero on an empty queue).
         expect(ofType(parked, "kubernetes:keda.sh/v1alpha1:ScaledObject").map((s) => s.name)).toEqual(["mlserve-dev-async-worker-scaler"]);
+        // Jobs are suspended while parked (a campaign would scale variants up and bring the GPU node back).
+        const suspend = (r: Rendering) => ofType(r, "kubernetes:batch/v1:Job").map((j) => [j.name, (j.inputs as Json).spec.suspend]);
+        expect(suspend(running)).toEqual([["mlserve-dev-benchmark-job", false]]);
+        expect(suspend(parked)).toEqual([["mlserve-dev-benchmark-job", true]]);
     });
 
     it("keeps the cluster, add-ons and data; shrinks system nodes; parks the model API without its HPA", () => {

@@ -80,6 +80,19 @@ describe("the Job", () => {
         }
     });
 
+    it("a parked stack suspends the run (un-parking resumes it); the served models stay at zero pods", async () => {
+        expect(job().spec.suspend).toBe(false);
+        const parked = await renderConfig(
+            {
+                ...Object.fromEntries(Object.entries(dev).map(([k, v]) => [k, value(v)])),
+                "mlserve:lifecycle": { owner: "ops", parked: true },
+                "mlserve:optimization": { enabled: true, runId: "r1" },
+            },
+            "dev",
+        );
+        expect((one(parked, "kubernetes:batch/v1:Job", "mlserve-dev-optimize-job").inputs as Json).spec.suspend).toBe(true);
+    });
+
     it("CPU runs stay off the GPU node", async () => {
         const cpu = await devWith({ device: "cpu" });
         const pod = (one(cpu, "kubernetes:batch/v1:Job", "mlserve-dev-optimize-job").inputs as Json).spec.template.spec;

@@ -18,6 +18,8 @@ export interface BenchmarkRunArgs {
     variants: string[];
     /** The LLM fleet (a campaign's Role lives in its namespace). */
     waitFor: pulumi.Resource[];
+    /** Parked: the Job is suspended (a campaign would scale variants up and bring the GPU node back); un-parking resumes it. */
+    parked?: boolean;
 }
 
 /**
@@ -71,7 +73,7 @@ export class BenchmarkRun extends pulumi.ComponentResource {
         this.output = pulumi.interpolate`s3://${args.bucket.name}/${benchmarkPrefix(b.runId).replace(/\/$/, "")}`;
         new k8s.batch.v1.Job(
             `${name}-job`,
-            benchmarkJob(b, { runId: b.runId, image: image.ref, out: this.output, targetsConfigMap: configMapName, variants: args.variants }),
+            benchmarkJob(b, { runId: b.runId, image: image.ref, out: this.output, targetsConfigMap: configMapName, variants: args.variants, suspend: args.parked ?? false }),
             { ...child, dependsOn: before },
         );
         this.registerOutputs({ output: this.output });

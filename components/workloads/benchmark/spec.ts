@@ -74,6 +74,8 @@ export interface BenchmarkJobRefs {
     targetsConfigMap: string;
     /** Variants a campaign walks. */
     variants: string[];
+    /** Suspended Jobs keep no pods (parked stack); a Job's suspend can change, so un-parking resumes it. */
+    suspend: boolean;
 }
 
 type Meta = { metadata: { name: string; namespace: string; labels: Record<string, string>; annotations: Record<string, string> } };
@@ -94,6 +96,7 @@ export function benchmarkJob(b: BenchmarkConfig, r: BenchmarkJobRefs): k8s.batch
         metadata: { name, namespace: BENCHMARK_NAMESPACE, labels, annotations: { "pulumi.com/skipAwait": "true" } },
         spec: {
             backoffLimit: 0,
+            suspend: r.suspend,
             template: {
                 metadata: { labels },
                 spec: {

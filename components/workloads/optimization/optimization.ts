@@ -23,6 +23,8 @@ export interface OptimizationRunArgs {
     /** The cluster name as an output of the cluster (Pod Identity associations wait for it). */
     clusterName: pulumi.Input<string>;
     bucket: { name: pulumi.Output<string>; arn: pulumi.Output<string> };
+    /** Parked: the Job is suspended (a GPU run would bring the GPU node back); the served models stay, at zero pods. */
+    parked?: boolean;
     /** Where optimized variants are served; absent when none are. */
     serving?: { kserve: KServe; modelsNamespace: pulumi.Resource; ingress?: KnativeIngress };
 }
@@ -53,7 +55,7 @@ export class OptimizationRun extends pulumi.ComponentResource {
         const image = new BuiltImage(`${name}-image`, { pinned: o.image, context: "optimize", dockerfile: "optimize/Dockerfile", inputs: ["optimize/Dockerfile", "optimize/requirements.txt", "optimize/requirements-job.txt", "optimize/mlserve_optimize"], tagPrefix: "optimize" }, child);
         this.output = pulumi.interpolate`s3://${args.bucket.name}/${runPrefix(o.runId)}`;
         // Created only after the role can be assumed: the Job's first act is to write to S3.
-        new k8s.batch.v1.Job(`${name}-job`, optimizerJob(o, { runId: o.runId, image: image.ref, output: this.output }), { ...child, dependsOn: writer });
+        new k8s.batch.v1.Job(`${name}-job`, optimizerJob(o, { runId: o.runId, image: image.ref, output: this.output, suspend: args.parked ?? false }), { ...child, dependsOn: writer });
 
         if (args.serving) {
             const { kserve, modelsNamespace, ingress } = args.serving;

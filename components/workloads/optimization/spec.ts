@@ -73,6 +73,8 @@ export interface OptimizerJobRefs {
     image: pulumi.Input<string>;
     /** `s3://<bucket>/models/<run id>/`: the optimizer refuses any other prefix. */
     output: pulumi.Input<string>;
+    /** Suspended Jobs keep no pods (parked stack); un-parking resumes an unfinished run. */
+    suspend: boolean;
 }
 
 type Meta = { metadata: { name: string; namespace: string; labels: Record<string, string>; annotations: Record<string, string> } };
@@ -101,6 +103,7 @@ export function optimizerJob(o: OptimizationConfig, r: OptimizerJobRefs): k8s.ba
         metadata: { name: `optimize-${r.runId}`, namespace: OPTIMIZATION_NAMESPACE, labels, annotations: { "pulumi.com/skipAwait": "true" } },
         spec: {
             backoffLimit: 1,
+            suspend: r.suspend,
             template: {
                 metadata: { labels },
                 spec: {
