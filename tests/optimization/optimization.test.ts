@@ -85,6 +85,7 @@ describe("the Job", () => {
         const parked = await renderConfig(
             {
                 ...Object.fromEntries(Object.entries(dev).map(([k, v]) => [k, value(v)])),
+                "mlserve:variants": [{ name: "fp16" }],
                 "mlserve:lifecycle": { owner: "ops", parked: true },
                 "mlserve:optimization": { enabled: true, runId: "r1" },
             },
