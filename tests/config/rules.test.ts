@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseStackConfig, type ConfigProblem } from "../../infra/config/load";
+import { decide, lifecycleFromConfig } from "../../infra/lifecycle/reaper";
 import { creationOrder } from "../../infra/lifecycle/teardown";
 import type { RecordedResource } from "../../infra/plan/render";
 
@@ -84,5 +85,21 @@ describe("teardown order", () => {
     it("creation order puts dependencies first, and a dependency cycle is an error naming it", () => {
         expect(creationOrder([res("c", ["b"]), res("b", ["a"]), res("a")])).toEqual(["a", "b", "c"]);
         expect(() => creationOrder([res("a", ["b"]), res("b", ["c"]), res("c", ["a"])])).toThrow("dependency cycle: a -> b -> c -> a");
+    });
+});
+
+describe("the reaper on bad lifecycle data", () => {
+    const now = new Date("2026-12-10T00:00:00Z");
+
+    it("an expiry that is not a date is a warning, never a park or a destroy", () => {
+        const [d] = decide([{ name: "dev-x", expiresAt: "next tuesday", parked: false, lastUpdate: "2026-01-01T00:00:00Z" }], now);
+        expect(d).toMatchObject({ action: "warn", reason: expect.stringMatching(/"next tuesday" is not a date/) });
+    });
+
+    it("config it cannot read gives no owner, no expiry and not parked (so: parked when idle, never destroyed)", () => {
+        expect(lifecycleFromConfig({ "mlserve:lifecycle": { value: "{not json" } })).toEqual({ parked: false });
+        expect(lifecycleFromConfig({ "mlserve:lifecycle": { value: JSON.stringify({ owner: 7, expiresAt: 20261231, parked: "yes" }) } })).toEqual({ owner: undefined, expiresAt: undefined, parked: false });
+        const [d] = decide([{ name: "dev-x", parked: false, lastUpdate: "2026-01-01T00:00:00Z" }], now);
+        expect(d!.action).toBe("park");
     });
 });
