@@ -103,3 +103,13 @@ describe("the reaper on bad lifecycle data", () => {
         expect(d!.action).toBe("park");
     });
 });
+
+describe("the reaper never parks a production stack", () => {
+    const now = new Date("2026-12-10T00:00:00Z");
+    const expired = (name: string) => decide([{ name, expiresAt: "2026-12-01", parked: false }], now)[0]!.action;
+
+    it("prod, production, prod-eu and production.us are warned about, never parked; other names past expiry are parked", () => {
+        for (const name of ["prod", "production", "prod-eu", "production.us"]) expect(expired(name), name).toBe("warn");
+        for (const name of ["dev", "product", "preprod", "staging"]) expect(expired(name), name).toBe("park");
+    });
+});
