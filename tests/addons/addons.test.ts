@@ -54,9 +54,14 @@ describe("version table", () => {
                 }
             }
         };
-        walk(path.join(REPO_ROOT, "components"));
-        walk(path.join(REPO_ROOT, "infra", "config"));
+        // Every TypeScript source folder (tests excluded: they may spell versions to check them).
+        const folders = ["components", "infra", "policy", "services", "testing", "bench", "loadtest"];
+        for (const f of folders) walk(path.join(REPO_ROOT, f));
         expect(offenders).toEqual([]);
+        // The list is every top-level folder with TypeScript in it, so a new one cannot be missed.
+        const withTs = fs.readdirSync(REPO_ROOT, { withFileTypes: true }).filter((e) => e.isDirectory() && !["node_modules", "tests", "out", ".git", ".venv", "docs"].includes(e.name));
+        const hasTs = (dir: string): boolean => fs.readdirSync(dir, { withFileTypes: true }).some((e) => (e.isDirectory() ? !["__pycache__", "node_modules"].includes(e.name) && hasTs(path.join(dir, e.name)) : e.name.endsWith(".ts")));
+        expect(withTs.filter((e) => hasTs(path.join(REPO_ROOT, e.name))).map((e) => e.name).sort()).toEqual([...folders].sort());
     });
 
     it("every container image the plan renders is pinned (tag or digest, never latest)", () => {
