@@ -274,5 +274,14 @@ describe("stack outputs", () => {
         });
         const awsResources = dev.resources.filter((r) => r.custom && r.type.startsWith("aws:"));
         expect(awsResources.length).toBeGreaterThan(20);
+        // Default tags reach a resource only through its provider: every AWS resource must use this one
+        // (one created with the ambient default provider would carry no owner, stack or expiry tag).
+        const untagged = awsResources.filter((r) => r.provider !== provider.urn).map((r) => `${r.type} ${r.name}`);
+        expect(untagged).toEqual([]);
+        // Resources that set tags of their own keep the defaults too (the provider merges them); none may blank one.
+        for (const r of awsResources) {
+            const own = (r.inputs.tags ?? {}) as Record<string, string>;
+            for (const key of ["mlserve:project", "mlserve:stack", "mlserve:owner"]) expect(own[key] === undefined || own[key] !== "", `${r.name} blanks ${key}`).toBe(true);
+        }
     });
 });
