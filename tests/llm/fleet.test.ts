@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -6,6 +7,7 @@ import { serverArgs, type ServerArgsInput } from "../../components/workloads/llm
 import { IMAGES } from "../../components/versions";
 import { ConfigError, parseStackConfig } from "../../infra/config/load";
 import { inventory, manifestsYaml } from "../../infra/plan/report";
+import { REPO_ROOT } from "../../infra/plan/render";
 import { OFFLINE_SECRET_PLACEHOLDER } from "../../infra/plan/stackFile";
 import { childrenOf, dependsOn, one, ofType, renderConfig, renderStackFile, type Rendering } from "../harness/render";
 
@@ -240,11 +242,21 @@ describe("Hugging Face token", () => {
         expect(container(dev, "fp16").env.map((e: { name: string }) => e.name)).not.toContain("HF_TOKEN");
     });
 
-    it("the committed plan files of a stack with a token hold no token (CLI end to end)", async () => {
-        const r = await renderConfig({ ...secure });
+    it("the plan files and output of a stack with a token hold no token (CLI end to end)", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mlserve-secret-"));
-        fs.writeFileSync(path.join(dir, "manifests.yaml"), manifestsYaml(r.resources));
-        expect(fs.readFileSync(path.join(dir, "manifests.yaml"), "utf8")).not.toContain(OFFLINE_SECRET_PLACEHOLDER);
+        const dev = fs.readFileSync(path.join(REPO_ROOT, "Pulumi.dev.yaml"), "utf8");
+        fs.writeFileSync(path.join(dir, "Pulumi.tok.yaml"), `${dev.trimEnd()}\n  mlserve:hfToken:\n    secure: ${secure["mlserve:hfToken"].secure}\n`);
+        const run = spawnSync(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "infra", "plan", "cli.ts"), "--stack", "tok", "--dir", dir, "--out", path.join(dir, "out")], {
+            cwd: REPO_ROOT,
+            encoding: "utf8",
+        });
+        expect(run.status, run.stderr).toBe(0);
+        const files = fs.readdirSync(path.join(dir, "out")).map((f) => path.join(dir, "out", f));
+        expect(files.map((f) => path.basename(f)).sort()).toEqual(["cost.json", "inventory.json", "manifests.yaml"]);
+        // The Secret and the env reference are there; the token (the offline placeholder) is not, anywhere.
+        const manifests = fs.readFileSync(path.join(dir, "out", "manifests.yaml"), "utf8");
+        expect(manifests).toContain("name: hf-token");
+        for (const text of [run.stdout, run.stderr, ...files.map((f) => fs.readFileSync(f, "utf8"))]) expect(text).not.toContain(OFFLINE_SECRET_PLACEHOLDER);
         fs.rmSync(dir, { recursive: true });
     });
 });
