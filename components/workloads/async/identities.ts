@@ -1,6 +1,5 @@
-import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { podIdentityAssumeRolePolicy } from "../../platform/cluster/iam";
+import { podIdentityRole } from "../../platform/cluster/podIdentity";
 import { ASYNC_NAMESPACE, gatewayPolicy, GATEWAY, WORKER, workerPolicy } from "./spec";
 
 export interface AsyncIdentitiesArgs {
@@ -21,11 +20,8 @@ export class AsyncIdentities extends pulumi.ComponentResource {
     constructor(name: string, args: AsyncIdentitiesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlserve:async:Identities", name, {}, opts);
         const child = { parent: this };
-        const role = (svc: string, policy: pulumi.Output<string>) => {
-            const r = new aws.iam.Role(`${args.namePrefix}-${svc}`, { assumeRolePolicy: JSON.stringify(podIdentityAssumeRolePolicy()) }, child);
-            new aws.iam.RolePolicy(`${args.namePrefix}-${svc}`, { role: r.id, policy }, child);
-            new aws.eks.PodIdentityAssociation(`${args.namePrefix}-${svc}`, { clusterName: args.clusterName, namespace: ASYNC_NAMESPACE, serviceAccount: svc, roleArn: r.arn }, child);
-        };
+        const role = (svc: string, policy: pulumi.Output<string>) =>
+            podIdentityRole(`${args.namePrefix}-${svc}`, { clusterName: args.clusterName, namespace: ASYNC_NAMESPACE, serviceAccount: svc, policy }, child);
         role(GATEWAY, pulumi.all([args.queueArn, args.bucketArn]).apply(([queueArn, bucketArn]) => JSON.stringify(gatewayPolicy({ queueArn, bucketArn }))));
         role(WORKER, pulumi.all([args.queueArn, args.dlqArn, args.bucketArn]).apply(([queueArn, dlqArn, bucketArn]) => JSON.stringify(workerPolicy({ queueArn, dlqArn, bucketArn }))));
         this.registerOutputs({});

@@ -1,8 +1,7 @@
-import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { BenchmarkConfig } from "../../../infra/config/benchmark";
-import { podIdentityAssumeRolePolicy } from "../../platform/cluster/iam";
+import { podIdentityRole } from "../../platform/cluster/podIdentity";
 import { BuiltImage } from "../image";
 import { LLM_NAMESPACE } from "../llm/spec";
 import { BENCHMARK_NAMESPACE, BENCHMARK_SERVICE_ACCOUNT, benchmarkJob, benchmarkPolicy, benchmarkPrefix, campaignRole } from "./spec";
@@ -38,14 +37,12 @@ export class BenchmarkRun extends pulumi.ComponentResource {
         const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: BENCHMARK_NAMESPACE } }, child);
         const after = { ...child, dependsOn: [ns] };
         const sa = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata: { name: BENCHMARK_SERVICE_ACCOUNT, namespace: BENCHMARK_NAMESPACE } }, after);
-        const role = new aws.iam.Role(`${name}-writer`, { assumeRolePolicy: JSON.stringify(podIdentityAssumeRolePolicy()) }, child);
-        const policy = new aws.iam.RolePolicy(`${name}-writer`, { role: role.id, policy: args.bucket.arn.apply((arn) => JSON.stringify(benchmarkPolicy(arn, b.runId))) }, child);
-        const association = new aws.eks.PodIdentityAssociation(
+        const writer = podIdentityRole(
             `${name}-writer`,
-            { clusterName: args.clusterName, namespace: BENCHMARK_NAMESPACE, serviceAccount: BENCHMARK_SERVICE_ACCOUNT, roleArn: role.arn },
+            { clusterName: args.clusterName, namespace: BENCHMARK_NAMESPACE, serviceAccount: BENCHMARK_SERVICE_ACCOUNT, policy: args.bucket.arn.apply((arn) => JSON.stringify(benchmarkPolicy(arn, b.runId))) },
             child,
         );
-        const before: pulumi.Resource[] = [sa, policy, association];
+        const before: pulumi.Resource[] = [sa, ...writer.resources];
         if (b.campaign) {
             const r = campaignRole();
             const campaign = new k8s.rbac.v1.Role(`${name}-campaign`, r, { ...child, dependsOn: args.waitFor });

@@ -1,10 +1,10 @@
-import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { kserveModelSchema } from "../../../infra/config/kserve";
 import type { OptimizationConfig } from "../../../infra/config/optimization";
 import type { KServe } from "../../platform/addons/kserve";
-import { podIdentityAssumeRolePolicy, type PolicyDocument } from "../../platform/cluster/iam";
+import type { PolicyDocument } from "../../platform/cluster/iam";
+import { podIdentityRole } from "../../platform/cluster/podIdentity";
 import { BuiltImage } from "../image";
 import { inferenceService, modelEndpoint, MODELS_NAMESPACE, type KnativeIngress, type ModelEndpoint } from "../kserveModels/spec";
 import {
@@ -43,11 +43,13 @@ export class OptimizationRun extends pulumi.ComponentResource {
         const child = { parent: this };
         const o = args.settings;
         const identity = (id: string, namespace: string, serviceAccount: string, policy: (bucketArn: string) => PolicyDocument, after: pulumi.Resource[]) => {
-            const role = new aws.iam.Role(`${name}-${id}`, { assumeRolePolicy: JSON.stringify(podIdentityAssumeRolePolicy()) }, child);
-            const rolePolicy = new aws.iam.RolePolicy(`${name}-${id}`, { role: role.id, policy: args.bucket.arn.apply((arn) => JSON.stringify(policy(arn))) }, child);
             const sa = new k8s.core.v1.ServiceAccount(`${name}-${id}`, { metadata: { name: serviceAccount, namespace } }, { ...child, dependsOn: after });
-            const association = new aws.eks.PodIdentityAssociation(`${name}-${id}`, { clusterName: args.clusterName, namespace, serviceAccount, roleArn: role.arn }, child);
-            return [sa, association, rolePolicy];
+            const { resources } = podIdentityRole(
+                `${name}-${id}`,
+                { clusterName: args.clusterName, namespace, serviceAccount, policy: args.bucket.arn.apply((arn) => JSON.stringify(policy(arn))) },
+                child,
+            );
+            return [sa, ...resources];
         };
 
         const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: OPTIMIZATION_NAMESPACE } }, child);
