@@ -171,7 +171,7 @@ function splitKey(fullKey: string): [string, string | undefined] {
 }
 
 /** Pulumi stores structured values as JSON strings and scalars as plain strings. */
-function parseValue(value: string): unknown {
+export function parseValue(value: string): unknown {
     try {
         return JSON.parse(value);
     } catch {

@@ -10,21 +10,13 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../infra/config/load";
 import { kubernetesObjects } from "../../infra/plan/report";
 import { REPO_ROOT } from "../../infra/plan/render";
-import { readStackFile } from "../../infra/plan/stackFile";
-import { dependsOn, one, ofType, renderConfig, type Rendering } from "../harness/render";
+import { dependsOn, one, ofType, renderConfig, type Rendering, stackFileConfig } from "../harness/render";
 import { validateBuiltin } from "../harness/schemas";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- deep reads of rendered specs
 type Json = Record<string, any>;
 
-const value = (v: string): unknown => {
-    try {
-        return JSON.parse(v);
-    } catch {
-        return v;
-    }
-};
-const dev = Object.fromEntries(Object.entries(readStackFile(REPO_ROOT, "dev").config).map(([k, v]) => [k, value(v)]));
+const dev = stackFileConfig("dev");
 const devWith = (benchmark: Record<string, unknown>) => renderConfig({ ...dev, "mlserve:benchmark": { enabled: true, runId: "b1", ...benchmark } }, "dev");
 
 let r: Rendering;

@@ -3,9 +3,10 @@
  * the `config:` map of a Pulumi.<stack>.yaml) under Pulumi mocks and query what
  * was registered. Uses the same engine as `npm run plan`.
  */
-import { renderStack, type RecordedResource, type Rendering } from "../../infra/plan/render";
+import { parseValue } from "../../infra/config/load";
+import { renderStack, REPO_ROOT, type RecordedResource, type Rendering } from "../../infra/plan/render";
 import type { StackConfig } from "../../infra/config/schema";
-import { flattenStackConfig } from "../../infra/plan/stackFile";
+import { flattenStackConfig, readStackFile } from "../../infra/plan/stackFile";
 
 export type { RecordedResource, Rendering };
 
@@ -27,6 +28,11 @@ export function renderConfig(config: Record<string, unknown> = {}, stack = "test
  */
 export function renderComponent(build: (config: StackConfig) => unknown, stack = "test"): Promise<Rendering> {
     return renderStack({ stack, stackFile: flattenStackConfig(BASE_CONFIG, "(component test)"), build });
+}
+
+/** A committed stack file's config as values (what `renderConfig` takes), to render it with changes. */
+export function stackFileConfig(stack: string): Record<string, unknown> {
+    return Object.fromEntries(Object.entries(readStackFile(REPO_ROOT, stack).config).map(([k, v]) => [k, parseValue(v)]));
 }
 
 /** Render a committed stack file (Pulumi.<stack>.yaml). */

@@ -8,29 +8,20 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { servableAsMeasured, variantsOf } from "../../components/workloads/optimization/spec";
 import { ConfigError } from "../../infra/config/load";
 import { kubernetesObjects } from "../../infra/plan/report";
-import { readStackFile } from "../../infra/plan/stackFile";
 import { REPO_ROOT } from "../../infra/plan/render";
 import { isWildcardResource } from "../../policy/rules";
-import { dependsOn, one, ofType, renderConfig, type Rendering } from "../harness/render";
+import { dependsOn, one, ofType, renderConfig, type Rendering, stackFileConfig } from "../harness/render";
 import { CRD_DIR, CrdValidator, validateBuiltin } from "../harness/schemas";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- deep reads of rendered specs
 type Json = Record<string, any>;
 
-const dev = readStackFile(REPO_ROOT, "dev").config;
-/** Pulumi holds structured values as JSON and scalars as plain strings. */
-const value = (v: string): unknown => {
-    try {
-        return JSON.parse(v);
-    } catch {
-        return v;
-    }
-};
+const dev = stackFileConfig("dev");
 /** The dev stack with an optimization run; the fp16 variant is parked so the run gets the GPU. */
 const devWith = (optimization: Record<string, unknown>) =>
     renderConfig(
         {
-            ...Object.fromEntries(Object.entries(dev).map(([k, v]) => [k, value(v)])),
+            ...dev,
             "mlserve:variants": [{ name: "fp16" }, { name: "eetq", quantize: "eetq" }],
             "mlserve:optimization": { enabled: true, runId: "r1", ...optimization },
         },
@@ -84,7 +75,7 @@ describe("the Job", () => {
         expect(job().spec.suspend).toBe(false);
         const parked = await renderConfig(
             {
-                ...Object.fromEntries(Object.entries(dev).map(([k, v]) => [k, value(v)])),
+                ...dev,
                 "mlserve:variants": [{ name: "fp16" }],
                 "mlserve:lifecycle": { owner: "ops", parked: true },
                 "mlserve:optimization": { enabled: true, runId: "r1" },
