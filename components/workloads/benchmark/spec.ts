@@ -9,6 +9,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { BenchmarkConfig } from "../../../infra/config/benchmark";
 import type { PolicyDocument } from "../../platform/cluster/iam";
 import { LLM_NAMESPACE } from "../llm/spec";
+import { runJob } from "../runJob";
 
 export const BENCHMARK_NAMESPACE = "benchmark";
 export const BENCHMARK_SERVICE_ACCOUNT = "benchmark";
@@ -78,52 +79,34 @@ export interface BenchmarkJobRefs {
     suspend: boolean;
 }
 
-type Meta = { metadata: { name: string; namespace: string; labels: Record<string, string>; annotations: Record<string, string> } };
-
 /**
  * One Job per run id: `campaign-<run id>` (loadtest/campaign.py around run.py)
  * or `bench-<run id>` (run.py). Pulumi does not wait for it (hours).
  */
-export function benchmarkJob(b: BenchmarkConfig, r: BenchmarkJobRefs): k8s.batch.v1.JobArgs & Meta {
-    const name = `${b.campaign ? "campaign" : "bench"}-${r.runId}`;
+export function benchmarkJob(b: BenchmarkConfig, r: BenchmarkJobRefs): ReturnType<typeof runJob> {
     const args = runArgs(b, r.runId, "OUT");
     const withOut = (a: string[]) => a.map((x) => (x === "OUT" ? r.out : x));
     const command = b.campaign
         ? ["python3", "/app/loadtest/campaign.py", "--namespace", LLM_NAMESPACE, "--variants", r.variants.join(","), "--ready-timeout", "1800", "--", ...withOut(args)]
         : ["python3", "/app/loadtest/run.py", ...withOut(args)];
-    const labels = { "app.kubernetes.io/name": "benchmark", "app.kubernetes.io/part-of": "mlserve", "mlserve.io/run-id": r.runId };
-    return {
-        metadata: { name, namespace: BENCHMARK_NAMESPACE, labels, annotations: { "pulumi.com/skipAwait": "true" } },
-        spec: {
-            backoffLimit: 0,
-            suspend: r.suspend,
-            template: {
-                metadata: { labels },
-                spec: {
-                    restartPolicy: "Never",
-                    // A campaign's scale-back on SIGTERM retries for up to ~75 s: never leave two variants on the GPU.
-                    terminationGracePeriodSeconds: 90,
-                    serviceAccountName: BENCHMARK_SERVICE_ACCOUNT,
-                    securityContext: { runAsNonRoot: true, runAsUser: 10001 },
-                    containers: [
-                        {
-                            name: "loadtest",
-                            image: r.image,
-                            command,
-                            resources: { requests: { cpu: b.cpuRequest, memory: b.memoryRequest }, limits: { memory: b.memoryLimit } },
-                            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
-                            volumeMounts: [
-                                { name: "targets", mountPath: TARGETS_DIR, readOnly: true },
-                                { name: "tmp", mountPath: "/tmp" },
-                            ],
-                        },
-                    ],
-                    volumes: [
-                        { name: "targets", configMap: { name: r.targetsConfigMap } },
-                        { name: "tmp", emptyDir: { sizeLimit: "10Gi" } },
-                    ],
-                },
-            },
+    return runJob({
+        name: `${b.campaign ? "campaign" : "bench"}-${r.runId}`,
+        namespace: BENCHMARK_NAMESPACE,
+        app: "benchmark",
+        runId: r.runId,
+        serviceAccountName: BENCHMARK_SERVICE_ACCOUNT,
+        backoffLimit: 0,
+        suspend: r.suspend,
+        // A campaign's scale-back on SIGTERM retries for up to ~75 s: never leave two variants on the GPU.
+        pod: { terminationGracePeriodSeconds: 90 },
+        container: {
+            name: "loadtest",
+            image: r.image,
+            command,
+            resources: { requests: { cpu: b.cpuRequest, memory: b.memoryRequest }, limits: { memory: b.memoryLimit } },
+            volumeMounts: [{ name: "targets", mountPath: TARGETS_DIR, readOnly: true }],
         },
-    };
+        volumes: [{ name: "targets", configMap: { name: r.targetsConfigMap } }],
+        tmpSize: "10Gi",
+    });
 }

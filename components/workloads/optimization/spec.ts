@@ -4,11 +4,11 @@
  * optimize/ (its MLSERVE_OPT_* contract), and the S3 permissions of the Job
  * (write its run's prefix) and of the models it serves (read it).
  */
-import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { OptimizationConfig } from "../../../infra/config/optimization";
 import type { PolicyDocument } from "../../platform/cluster/iam";
 import { GPU_NODE_SELECTOR, GPU_TOLERATIONS } from "../../platform/cluster/nodeGroupSpec";
+import { runJob } from "../runJob";
 
 export const OPTIMIZATION_NAMESPACE = "optimization";
 /** Service account of the Job (writes models/<run id>/). */
@@ -77,13 +77,11 @@ export interface OptimizerJobRefs {
     suspend: boolean;
 }
 
-type Meta = { metadata: { name: string; namespace: string; labels: Record<string, string>; annotations: Record<string, string> } };
-
 /**
  * One Job per run id (`optimize-<run id>`): Jobs are immutable, so a new run is
- * a new object. Pulumi does not wait for it to finish (hours on a GPU).
+ * a new object.
  */
-export function optimizerJob(o: OptimizationConfig, r: OptimizerJobRefs): k8s.batch.v1.JobArgs & Meta {
+export function optimizerJob(o: OptimizationConfig, r: OptimizerJobRefs): ReturnType<typeof runJob> {
     const gpu = o.device === "gpu";
     const env: Record<string, pulumi.Input<string>> = {
         RUN_ID: r.runId,
@@ -98,41 +96,25 @@ export function optimizerJob(o: OptimizationConfig, r: OptimizerJobRefs): k8s.ba
         RECOVERY_STEPS: String(o.recoverySteps),
         DEVICE: gpu ? "cuda" : "cpu",
     };
-    const labels = { "app.kubernetes.io/name": "optimizer", "app.kubernetes.io/part-of": "mlserve", "mlserve.io/run-id": r.runId };
-    return {
-        metadata: { name: `optimize-${r.runId}`, namespace: OPTIMIZATION_NAMESPACE, labels, annotations: { "pulumi.com/skipAwait": "true" } },
-        spec: {
-            backoffLimit: 1,
-            suspend: r.suspend,
-            template: {
-                metadata: { labels },
-                spec: {
-                    restartPolicy: "Never",
-                    serviceAccountName: OPTIMIZER_SERVICE_ACCOUNT,
-                    securityContext: { runAsNonRoot: true, runAsUser: 10001 },
-                    ...(gpu ? { nodeSelector: { ...GPU_NODE_SELECTOR }, tolerations: GPU_TOLERATIONS.map((t) => ({ ...t })) } : {}),
-                    containers: [
-                        {
-                            name: "optimize",
-                            image: r.image,
-                            env: Object.entries(env).map(([k, value]) => ({ name: `MLSERVE_OPT_${k}`, value })),
-                            resources: {
-                                requests: { cpu: o.cpuRequest, memory: o.memoryRequest, ...(gpu ? { "nvidia.com/gpu": "1" } : {}) },
-                                limits: { memory: o.memoryLimit, ...(gpu ? { "nvidia.com/gpu": "1" } : {}) },
-                            },
-                            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
-                            // Hub cache and work directory.
-                            volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
-                        },
-                    ],
-                    volumes: [{ name: "tmp", emptyDir: { sizeLimit: "20Gi" } }],
-                },
+    return runJob({
+        name: `optimize-${r.runId}`,
+        namespace: OPTIMIZATION_NAMESPACE,
+        app: "optimizer",
+        runId: r.runId,
+        serviceAccountName: OPTIMIZER_SERVICE_ACCOUNT,
+        backoffLimit: 1,
+        suspend: r.suspend,
+        pod: gpu ? { nodeSelector: { ...GPU_NODE_SELECTOR }, tolerations: GPU_TOLERATIONS.map((t) => ({ ...t })) } : {},
+        container: {
+            name: "optimize",
+            image: r.image,
+            env: Object.entries(env).map(([k, value]) => ({ name: `MLSERVE_OPT_${k}`, value })),
+            resources: {
+                requests: { cpu: o.cpuRequest, memory: o.memoryRequest, ...(gpu ? { "nvidia.com/gpu": "1" } : {}) },
+                limits: { memory: o.memoryLimit, ...(gpu ? { "nvidia.com/gpu": "1" } : {}) },
             },
         },
-    };
-}
-
-/** The S3 URI of a run's variant (what the Job writes and the InferenceService loads). */
-export function variantUri(bucket: string, runId: string, variant: string): string {
-    return `s3://${bucket}/${runPrefix(runId)}${variant}/`;
+        // Hub cache and work directory.
+        tmpSize: "20Gi",
+    });
 }
