@@ -97,7 +97,7 @@ function sizeOrder(v: { minSize: number; desiredSize: number; maxSize: number })
     return issues;
 }
 
-// m6i.xlarge: the add-ons alone request about 5 vCPU (see the plan's capacity table); 2× m6i.large (3.9 allocatable) cannot hold them.
+// m6i.xlarge: what runs on the system pool requests 5.6 (prod) to 7.1 (dev) vCPU (the plan's capacity table); 2× m6i.large allocate 3.9.
 const systemShape = nodeGroupShape({ instanceType: "m6i.xlarge", minSize: 1, desiredSize: 2, maxSize: 3, diskSizeGiB: 50 });
 export const systemNodesSchema = z.strictObject(systemShape);
 export const systemNodesRules: Check[] = [
