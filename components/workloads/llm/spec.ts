@@ -51,8 +51,7 @@ export const STARTUP_PROBE = { periodSeconds: 10, failureThreshold: 120 } as con
 /**
  * Time before the server can even start probing: a GPU node joining from zero
  * (Cluster Autoscaler, EC2 boot, NVIDIA driver and device plugin) and the
- * multi-GB image pull. Observed EKS GPU node joins are 4-8 minutes; pulls of
- * the TGI/vLLM images 2-5 minutes.
+ * multi-GB image pull. An allowance, not a measurement (nothing ran on EKS here).
  */
 export const NODE_AND_PULL_ALLOWANCE_SECONDS = 15 * 60;
 
