@@ -1,14 +1,15 @@
 /**
  * Figures the report sets beside ours, each labelled with where it comes from.
- * Source: ../shared/reference/FACTS.md ("The seed measurement to beat", and the
- * Phi-3.5-mini weight sizes behind the decode floor).
+ * Source: the seed measurement this project was started from (recorded before mlserve existed,
+ * never re-measured here), and the Phi-3.5-mini weight sizes behind the decode floor
+ * (3.82 B parameters, Microsoft's model card; the A10G's ~600 GB/s, NVIDIA's A10 datasheet).
  */
 import type { QuantizeMode } from "../../components/workloads/llm/engines";
 
 /** TGI 2.3.0, Phi-3.5-mini, g5.4xlarge, 100 concurrent users (locust), text-to-SQL prompts, default max_new_tokens. ms. */
 export const REFERENCE_SEED: { label: string; source: string; byQuantize: Partial<Record<QuantizeMode, { name: string; p50: number; p95: number; p98: number }>> } = {
     label: "reference (TGI 2.3.0, g5.4xlarge, 100 users; not measured here)",
-    source: "shared/reference/FACTS.md",
+    source: "the seed measurement mlserve was started from (locust, TGI defaults)",
     byQuantize: {
         none: { name: "default", p50: 5600, p95: 6200, p98: 6300 },
         eetq: { name: "eetq", p50: 5000, p95: 5700, p98: 5900 },
