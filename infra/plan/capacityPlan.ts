@@ -1,8 +1,8 @@
 /**
  * The capacity check of a recorded plan: gathers every workload (our objects,
  * the rendered charts, what the Knative operator applies, EKS add-ons) and
- * checks each node pool. Reading the Knative operator's manifests from
- * ../shared/reference/manifests is the only I/O; the rest is capacity*.ts.
+ * checks each node pool. Reading the Knative operator's manifests from the
+ * reference data (infra/plan/reference.ts) is the only I/O; the rest is capacity*.ts.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -10,10 +10,12 @@ import { parseAllDocuments } from "yaml";
 import { capacityFindings, capacityReport, type CapacityReport } from "./capacity";
 import { addonWorkloads, applyKnativeServing, kserveDefaults, poolsFromPlan, queueProxyRequests, workloadsFromObjects, type SourcedObject } from "./capacityWorkloads";
 import type { RenderedRelease } from "./helm";
-import { REPO_ROOT, type RecordedResource } from "./render";
+import { referenceDir } from "./reference";
+import type { RecordedResource } from "./render";
 import { kubernetesObjects } from "./report";
 
-export const OPERATOR_MANIFEST_DIR = process.env.MLSERVE_MANIFEST_DIR ?? path.resolve(REPO_ROOT, "..", "shared", "reference", "manifests");
+/** The Knative operator's manifests; throws one ReferenceDataError naming `npm run reference:fetch` when there are none. */
+export const operatorManifestDir = (): string => referenceDir("manifests");
 
 type Obj = Record<string, unknown>;
 
@@ -31,7 +33,7 @@ function readYamlDir(dir: string): Obj[] {
  * manifests of its `spec.version` and, with Kourier enabled, Kourier's.
  * Throws when the reference folder has no manifests for that version.
  */
-export function knativeOperatorManifests(serving: Obj, root = OPERATOR_MANIFEST_DIR): Obj[] {
+export function knativeOperatorManifests(serving: Obj, root = operatorManifestDir()): Obj[] {
     const spec = (serving.spec ?? {}) as { version?: string; ingress?: { kourier?: { enabled?: boolean } } };
     const kodata = fs.readdirSync(root).find((d) => d.startsWith("knative-operator-"));
     if (!kodata) throw new Error(`no Knative operator manifests in ${root}`);
@@ -53,7 +55,7 @@ export interface CapacityCheck {
     warnings: string[];
 }
 
-export function planCapacity(resources: readonly RecordedResource[], charts: readonly RenderedRelease[], manifestRoot = OPERATOR_MANIFEST_DIR): CapacityCheck {
+export function planCapacity(resources: readonly RecordedResource[], charts: readonly RenderedRelease[], manifestRoot?: string): CapacityCheck {
     const items: SourcedObject[] = kubernetesObjects(resources).map((object) => ({ object, source: "program" }));
     for (const c of charts) items.push(...c.objects.map((object) => ({ object, source: `helm ${c.release.name}` })));
     const serving = items.find((i) => i.object.kind === "KnativeServing")?.object;

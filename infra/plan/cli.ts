@@ -3,8 +3,8 @@
  * would create, with no AWS credentials and no Pulumi CLI. Every Helm release is
  * rendered with the pinned helm (`npm run tools:install`) and the node pools are
  * checked for capacity. Exit codes: 0 planned, 1 the program failed, 2 bad
- * arguments, stack file or config, a pool over capacity at its max size, or no
- * helm (message only, no trace).
+ * arguments, stack file or config, a pool over capacity at its max size, no
+ * helm, or no reference data (`npm run reference:fetch`) (message only, no trace).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -14,6 +14,7 @@ import { capacityTable } from "./capacity";
 import { planCapacity } from "./capacityPlan";
 import { chartsYaml, ChartNotFoundError, HelmNotFoundError, renderCharts } from "./helm";
 import { chartDefaultValues, unknownValueKeys } from "./helmChart";
+import { ReferenceDataError } from "./reference";
 import { inventory, manifestsYaml, planSummary } from "./report";
 import { renderStack, REPO_ROOT } from "./render";
 import { listStacks, readStackFile, StackFileError, withParked } from "./stackFile";
@@ -116,7 +117,7 @@ async function main(): Promise<number> {
         );
         return 0;
     } catch (err) {
-        if (err instanceof ConfigError || err instanceof StackFileError || err instanceof HelmNotFoundError || err instanceof ChartNotFoundError) {
+        if (err instanceof ConfigError || err instanceof StackFileError || err instanceof HelmNotFoundError || err instanceof ChartNotFoundError || err instanceof ReferenceDataError) {
             console.error(err.message);
             return 2;
         }

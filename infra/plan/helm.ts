@@ -1,7 +1,7 @@
 /**
  * The Helm layer, rendered for real: every `kubernetes:helm.sh/v3:Release` the
  * recorded plan declares is rendered by the pinned helm CLI from the pinned
- * chart archive in ../shared/reference/charts, with exactly the values the
+ * chart archive in the reference data (infra/plan/reference.ts), with exactly the values the
  * program passes. Release extraction and value clean-up are pure; running helm
  * and the on-disk cache are the thin I/O around them.
  */
@@ -13,10 +13,12 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parseAllDocuments } from "yaml";
 import { chartIndex, chartKey, type ChartArchive } from "./helmChart";
+import { referenceDir } from "./reference";
 import type { RecordedResource, Rendering } from "./render";
 import { REDACTED, REPO_ROOT } from "./render";
 
-export const CHART_DIR = process.env.MLSERVE_CHART_DIR ?? path.resolve(REPO_ROOT, "..", "shared", "reference", "charts");
+/** The pinned chart archives; throws one ReferenceDataError naming `npm run reference:fetch` when there are none. */
+export const chartDir = (): string => referenceDir("charts");
 export const HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release";
 /** Where rendered charts are cached between runs (keyed by helm version, archive, values). */
 export const HELM_CACHE_DIR = path.join(REPO_ROOT, "out", "helm-cache");
@@ -156,7 +158,8 @@ export interface RenderChartsOptions {
 
 /** Render every declared release of a recorded plan with helm (cached on disk by input hash). */
 export function renderCharts(rendering: Pick<Rendering, "resources">, opts: RenderChartsOptions): RenderedRelease[] {
-    const index = chartIndex(opts.chartDir ?? CHART_DIR);
+    const dir = opts.chartDir ?? chartDir();
+    const index = chartIndex(dir);
     const helm = opts.helm ?? findHelm();
     const version = helmVersion(helm);
     const cacheDir = opts.cacheDir === undefined ? HELM_CACHE_DIR : opts.cacheDir;
@@ -164,7 +167,7 @@ export function renderCharts(rendering: Pick<Rendering, "resources">, opts: Rend
         const archive = index.get(chartKey(release.chart, release.version));
         if (!archive) {
             throw new ChartNotFoundError(
-                `no chart archive for ${release.chart} ${release.version} (release ${release.name}) in ${opts.chartDir ?? CHART_DIR}; have: ${[...index.keys()].join(", ")}`,
+                `no chart archive for ${release.chart} ${release.version} (release ${release.name}) in ${dir}; have: ${[...index.keys()].join(", ")}`,
             );
         }
         const { values, placeholders } = planValues(release.values);

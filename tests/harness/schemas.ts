@@ -2,20 +2,22 @@
  * Schema validation of rendered Kubernetes objects:
  * - built-in kinds against the `kubernetes-models` schemas (required fields, types);
  * - custom resources strictly (unknown fields are errors) against the upstream
- *   CRDs in ../shared/reference/crds (KServe, KEDA, Knative Serving).
+ *   CRDs (KServe, KEDA, Knative Serving) from the reference data: ../shared/reference/crds,
+ *   or .cache/reference/crds after `npm run reference:fetch` (infra/plan/reference.ts).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import Ajv, { type ValidateFunction } from "ajv";
 import { parseAllDocuments } from "yaml";
-import { REPO_ROOT } from "../../infra/plan/render";
+import { referenceDir } from "../../infra/plan/reference";
 
-export const CRD_DIR = process.env.MLSERVE_CRD_DIR ?? path.resolve(REPO_ROOT, "..", "shared", "reference", "crds");
+/** The upstream CRD folder; throws one ReferenceDataError naming `npm run reference:fetch` when there is none. */
+export const crdDir = (): string => referenceDir("crds");
 
 type K8sObject = { apiVersion?: unknown; kind?: unknown } & Record<string, unknown>;
 
 /**
- * kubernetes-models packages for API groups that have no CRD in shared/reference
+ * kubernetes-models packages for API groups that have no CRD in the reference data
  * (core Kubernetes, the Knative Operator, the Prometheus Operator). Versions that
  * run on Node 20; they check types and required fields, not unknown fields.
  */
@@ -74,9 +76,12 @@ export class CrdValidator {
     /** Schemas by `group/version/Kind`; compiled on first use (the Prometheus and KServe CRDs are large). */
     private readonly schemas = new Map<string, unknown>();
     private readonly validators = new Map<string, ValidateFunction>();
+    /** Where the CRD files came from (for messages). */
+    private readonly source: string;
 
     /** CRDs from a folder of YAML files (`dir`), plus CRD objects already parsed (e.g. rendered by Helm charts). */
     constructor(dir?: string, crds: readonly unknown[] = []) {
+        this.source = dir ?? "the given CRD objects";
         if (dir) {
             const files = fs.readdirSync(dir, { recursive: true }).map(String).filter((f) => /\.ya?ml$/.test(f));
             for (const file of files) {
@@ -118,7 +123,7 @@ export class CrdValidator {
     /** Error text, or undefined when valid. */
     validate(obj: K8sObject): string | undefined {
         const validate = this.validatorFor(`${String(obj.apiVersion)}/${String(obj.kind)}`);
-        if (!validate) return `no CRD for ${String(obj.apiVersion)} ${String(obj.kind)} in ${CRD_DIR}`;
+        if (!validate) return `no CRD for ${String(obj.apiVersion)} ${String(obj.kind)} in ${this.source}`;
         if (validate(obj)) return undefined;
         return (validate.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message ?? ""}${e.params && "additionalProperty" in e.params ? ` (${String(e.params.additionalProperty)})` : ""}`).join("; ");
     }

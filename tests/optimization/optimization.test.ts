@@ -11,7 +11,7 @@ import { kubernetesObjects } from "../../infra/plan/report";
 import { REPO_ROOT } from "../../infra/plan/render";
 import { isWildcardResource } from "../../policy/rules";
 import { dependsOn, one, ofType, renderConfig, type Rendering, stackFileConfig } from "../harness/render";
-import { CRD_DIR, CrdValidator, validateBuiltin } from "../harness/schemas";
+import { CrdValidator, crdDir, validateBuiltin } from "../harness/schemas";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- deep reads of rendered specs
 type Json = Record<string, any>;
@@ -135,7 +135,7 @@ describe("the optimized models", () => {
     });
 
     it("every object the run adds validates (kubernetes-models; InferenceServices strictly against the KServe CRD)", async () => {
-        const crds = new CrdValidator(CRD_DIR);
+        const crds = new CrdValidator(crdDir());
         const added = kubernetesObjects(r.resources).filter((o) => ["Job", "InferenceService", "ServiceAccount", "Namespace"].includes(String(o.kind)));
         expect(added.length).toBeGreaterThan(5);
         const failures: string[] = [];

@@ -12,7 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { CHARTS } from "../../components/versions";
 import {
-    CHART_DIR,
+    chartDir,
     ChartNotFoundError,
     declaredReleases,
     findHelm,
@@ -25,7 +25,7 @@ import {
 import { chartDefaultValues, chartIndex, chartKey, FREE_FORM_KEYS, templateValueRefs, unknownValueKeys } from "../../infra/plan/helmChart";
 import { REPO_ROOT } from "../../infra/plan/render";
 import { renderStackFile, type RecordedResource, type Rendering } from "../harness/render";
-import { CRD_DIR, CrdValidator, validateObject } from "../harness/schemas";
+import { CrdValidator, crdDir, validateObject } from "../harness/schemas";
 
 const stacks = ["dev", "prod"] as const;
 const renderings: Record<string, Rendering> = {};
@@ -39,9 +39,9 @@ beforeAll(async () => {
 }, 180_000);
 
 describe("pinned chart archives", () => {
-    const index = chartIndex(CHART_DIR);
+    const index = chartIndex(chartDir());
 
-    it.each(Object.entries(CHARTS))("%s: components/versions.ts pins a version that has an archive in ../shared/reference/charts", (_name, pinned) => {
+    it.each(Object.entries(CHARTS))("%s: components/versions.ts pins a version that has an archive in the reference charts", (_name, pinned) => {
         expect(index.has(chartKey(pinned.chart, pinned.version)), `${pinned.chart} ${pinned.version}; archives: ${[...index.keys()].join(", ")}`).toBe(true);
     });
 
@@ -91,7 +91,7 @@ describe("the values-key rule", () => {
     });
 
     it("sees subchart defaults under the subchart's key (kube-prometheus-stack's grafana)", () => {
-        const kps = chartIndex(CHART_DIR).get(chartKey(CHARTS.kubePrometheusStack.chart, CHARTS.kubePrometheusStack.version))!;
+        const kps = chartIndex(chartDir()).get(chartKey(CHARTS.kubePrometheusStack.chart, CHARTS.kubePrometheusStack.version))!;
         const d = chartDefaultValues(kps.files) as { grafana: { sidecar: { dashboards: Record<string, unknown> } } };
         expect(Object.keys(d.grafana.sidecar.dashboards)).toEqual(expect.arrayContaining(["label", "labelValue", "searchNamespace"]));
         expect(unknownValueKeys({ grafana: { sidecar: { dashboards: { lable: "x" } } } }, d)).toEqual(["grafana.sidecar.dashboards.lable (no such key in the chart's values)"]);
@@ -137,7 +137,7 @@ describe.each(stacks)("the Helm releases of stack %s", (stack) => {
     it("renders objects that all validate (kubernetes-models; custom resources strictly against their CRDs)", async () => {
         const rendered = charts[stack]!.flatMap((c) => c.objects.map((o) => ({ release: c.release.name, o })));
         const crds = new CrdValidator(
-            CRD_DIR,
+            crdDir(),
             rendered.map((r) => r.o).filter((o) => o.kind === "CustomResourceDefinition"),
         );
         const failures: string[] = [];

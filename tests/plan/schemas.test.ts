@@ -1,18 +1,16 @@
-import * as fs from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { kubernetesObjects } from "../../infra/plan/report";
 import { renderStackFile, type Rendering } from "../harness/render";
-import { CRD_DIR, CrdValidator, validateBuiltin } from "../harness/schemas";
+import { CrdValidator, crdDir, validateBuiltin } from "../harness/schemas";
 
 const stacks = ["dev", "prod"];
 const renderings: Record<string, Rendering> = {};
-// CI always has ../shared beside the checkout; a missing folder there must fail, not skip.
-const haveCrds = fs.existsSync(CRD_DIR);
-let crds: CrdValidator | undefined;
+// The CRDs come from the reference data (../shared/reference or `npm run reference:fetch`); without them every test here fails with that one message, none is skipped.
+let crds: CrdValidator;
 
 beforeAll(async () => {
+    crds = new CrdValidator(crdDir());
     for (const s of stacks) renderings[s] = await renderStackFile(s);
-    if (haveCrds) crds = new CrdValidator(CRD_DIR);
 });
 
 // Custom resource groups whose schema is an upstream CRD: they must never fall back to the lax check.
@@ -28,23 +26,22 @@ describe.each(stacks)("every Kubernetes object of stack %s", (stack) => {
         for (const obj of kubernetesObjects(renderings[stack]!.resources)) {
             const name = `${String(obj.kind)} ${String((obj.metadata as { name?: string } | undefined)?.name)}`;
             // Custom resources with an upstream CRD are checked strictly against it; the rest with kubernetes-models.
-            const error = crds?.handles(obj) ? crds.validate(obj) : await validateBuiltin(obj);
+            const error = crds.handles(obj) ? crds.validate(obj) : await validateBuiltin(obj);
             if (error) failures.push(`${name}: ${error}`);
         }
         expect(failures).toEqual([]);
     });
 
-    it.runIf(haveCrds || process.env.CI)("custom resources of CRD-backed groups are validated strictly", () => {
+    it("custom resources of CRD-backed groups are validated strictly", () => {
         const crs = kubernetesObjects(renderings[stack]!.resources).filter((o) => CRD_GROUPS.includes(String(o.apiVersion).split("/")[0]!));
         expect(crs.length).toBeGreaterThan(0);
-        for (const o of crs) expect(crds!.handles(o), `${String(o.apiVersion)} ${String(o.kind)}`).toBe(true);
+        for (const o of crs) expect(crds.handles(o), `${String(o.apiVersion)} ${String(o.kind)}`).toBe(true);
     });
 });
 
-describe.runIf(haveCrds || process.env.CI)("strict CRD validation", () => {
+describe("strict CRD validation", () => {
     it("finds the upstream CRDs (KServe, KEDA, Knative Serving)", () => {
-        expect(haveCrds, `no CRD folder at ${CRD_DIR}`).toBe(true);
-        const kinds = crds!.kinds;
+        const kinds = crds.kinds;
         for (const k of ["serving.kserve.io/v1beta1/InferenceService", "serving.kserve.io/v1alpha1/InferenceGraph", "keda.sh/v1alpha1/ScaledObject", "serving.knative.dev/v1/Service"]) {
             expect(kinds).toContain(k);
         }
@@ -63,12 +60,12 @@ describe.runIf(haveCrds || process.env.CI)("strict CRD validation", () => {
     };
 
     it("accepts a valid custom resource", () => {
-        expect(crds!.validate(scaledObject)).toBeUndefined();
+        expect(crds.validate(scaledObject)).toBeUndefined();
     });
 
     it("rejects an unknown field and a wrong type, naming the path", () => {
         const bad = { ...scaledObject, spec: { ...scaledObject.spec, minReplicaCount: "zero", scaleToZero: true } };
-        const error = crds!.validate(bad);
+        const error = crds.validate(bad);
         expect(error).toMatch(/\/spec\/minReplicaCount must be integer/);
         expect(error).toMatch(/must NOT have additional properties \(scaleToZero\)/);
     });
