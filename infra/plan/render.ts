@@ -26,6 +26,12 @@ export interface RecordedResource {
     dependencies: string[];
     /** URN of the explicit provider it uses; the engine also waits for (and deletes before) it. */
     provider?: string;
+    /**
+     * Providers by package given explicitly to a component. The engine merges a component's map
+     * into its multi-language children (pulumi/pulumi#24125), so this is how eks:index:Cluster's
+     * invisible children get the stack's AWS provider.
+     */
+    providers?: Record<string, string>;
     /** Input paths `pulumi up` leaves alone after creation (the `ignoreChanges` option). */
     ignoreChanges: string[];
     /** Inputs as registered, secrets replaced by REDACTED. */
@@ -80,6 +86,7 @@ interface RegisterRequest {
     getRemote(): boolean;
     getDependenciesList(): string[];
     getProvider(): string;
+    getProvidersMap(): { toArray(): Array<[string, string]> };
     getIgnorechangesList(): string[];
     getObject(): unknown;
 }
@@ -108,6 +115,7 @@ function installRecorder(into: RecordedResource[]): void {
                     dependencies: [...new Set(req.getDependenciesList())],
                     // A provider reference is "<urn>::<id>".
                     provider: req.getProvider() ? req.getProvider().split("::").slice(0, -1).join("::") : undefined,
+                    providers: req.getCustom() ? undefined : Object.fromEntries(req.getProvidersMap().toArray().map(([pkg, ref]) => [pkg, ref.split("::").slice(0, -1).join("::")])),
                     ignoreChanges: req.getIgnorechangesList(),
                     inputs: redact(deserialize(req.getObject())) as Record<string, unknown>,
                     state: redact(deserialize(resp.getObject())) as Record<string, unknown>,

@@ -43,6 +43,7 @@ describe("Cluster Autoscaler", () => {
         expect(key).toBe("aws:ResourceTag/k8s.io/cluster-autoscaler/mlserve-dev");
         // The condition matches the tag the stack's own groups carry, and nothing else carries it.
         const tagKey = key!.slice("aws:ResourceTag/".length);
+        expect(nodeGroups(dev).map((n) => n.name).sort()).toEqual(["mlserve-dev-gpu", "mlserve-dev-system"]);
         for (const ng of nodeGroups(dev)) expect(asgTags(dev, ng.name)[tagKey], ng.name).toBe(value);
         const describeNg = policy.Statement.find((s: Json) => [s.Action].flat().includes("eks:DescribeNodegroup"));
         expect([describeNg.Resource].flat().sort()).toEqual(nodeGroups(dev).map((n) => String(n.state.arn)).sort());
@@ -54,6 +55,7 @@ describe("Cluster Autoscaler", () => {
         for (const ng of nodeGroups(dev)) expect(ng.ignoreChanges, ng.name).toEqual(["scalingConfig.desiredSize"]);
         const off = await renderConfig({ "mlserve:addons": { clusterAutoscaler: { enabled: false } } });
         expect(release(off)).toBeUndefined();
+        expect(nodeGroups(off)).toHaveLength(2);
         for (const ng of nodeGroups(off)) expect(ng.ignoreChanges, ng.name).toEqual([]);
     });
 

@@ -156,6 +156,13 @@ describe("images", () => {
         for (const t of tags) expect(t).toMatch(/^(gateway|worker)-[0-9a-f]{16}$/);
     });
 
+    it("the content tag is sha256 over the service name and each file's path, length and bytes, in path order", () => {
+        // Computed independently: python3 -c "import hashlib; h=hashlib.sha256(b'service=gateway\x00'); ..."
+        // over b'a.txt\x001\x00' b'x' (and b'b.txt\x002\x00' b'yy' before it is sorted), first 16 hex digits.
+        expect(contentTag("gateway", [{ path: "a.txt", content: "x" }])).toBe("gateway-db427a75f46aae92");
+        expect(contentTag("gateway", [{ path: "b.txt", content: "yy" }, { path: "a.txt", content: "x" }])).toBe("gateway-b8f35184de47cc3a");
+    });
+
     it("contentTag changes with any byte of any build input, and not with file order", () => {
         const files = [
             { path: "services/worker/worker.ts", content: "export const a = 1;" },

@@ -1,6 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { eksAddonSpecs } from "../../components/platform/cluster/eksAddons";
-import { CHARTS, KUBERNETES_VERSIONS } from "../../components/versions";
 import { childrenOf, dependsOn, descendantsOf, one, ofType, renderConfig, type Rendering } from "../harness/render";
 
 let dev: Rendering;
@@ -138,8 +137,11 @@ describe("EKS control plane", () => {
 describe("EKS managed add-ons", () => {
     it("installs each pinned add-on from the version table", () => {
         const addons = ofType(dev, "aws:eks/addon:Addon").filter((a) => a.parent === one(dev, "mlserve:cluster:Cluster").urn);
-        const pinned = KUBERNETES_VERSIONS["1.33"];
-        expect(Object.fromEntries(addons.map((a) => [a.inputs.addonName, a.inputs.addonVersion]))).toEqual(pinned);
+        const installed = Object.fromEntries(addons.map((a) => [a.inputs.addonName, a.inputs.addonVersion as string]));
+        expect(Object.keys(installed).sort()).toEqual(["aws-ebs-csi-driver", "coredns", "eks-pod-identity-agent", "kube-proxy", "vpc-cni"]);
+        // EKS add-on builds are spelled v<x.y.z>-eksbuild.<n>; kube-proxy follows the cluster's minor version.
+        for (const [name, build] of Object.entries(installed)) expect(build, name).toMatch(/^v\d+\.\d+\.\d+-eksbuild\.\d+$/);
+        expect(installed["kube-proxy"]).toMatch(/^v1\.33\./);
     });
 
     it("CNI, kube-proxy and Pod Identity come before nodes; CoreDNS and EBS CSI after the system nodes", () => {
@@ -240,9 +242,9 @@ describe("in-cluster pieces", () => {
     it("the NVIDIA device plugin chart is pinned from the version table and runs only on tainted GPU nodes", () => {
         const release = one(dev, "kubernetes:helm.sh/v3:Release", "mlserve-dev-nvidia-device-plugin");
         expect(release.inputs).toMatchObject({
-            chart: CHARTS.nvidiaDevicePlugin.chart,
-            version: CHARTS.nvidiaDevicePlugin.version,
-            repositoryOpts: { repo: CHARTS.nvidiaDevicePlugin.repo },
+            chart: "nvidia-device-plugin",
+            version: "0.18.0",
+            repositoryOpts: { repo: "https://nvidia.github.io/k8s-device-plugin" },
             namespace: "kube-system",
         });
         const values = release.inputs.values as Record<string, unknown>;
@@ -267,6 +269,13 @@ describe("stack outputs", () => {
         expect(groups.system).toMatch(/^mlserve-dev-system-[0-9a-f]{7}$/);
     });
 
+    it("expiry and the stack's own tags join the default tags", async () => {
+        const r = await renderConfig({ "mlserve:lifecycle": { owner: "test-owner", expiresAt: "2026-12-31" }, "mlserve:tags": { team: "ml", "cost-center": "42" } }, "tagged");
+        expect(JSON.parse(one(r, "pulumi:providers:aws").inputs.defaultTags as string)).toEqual({
+            tags: { "mlserve:project": "mlserve", "mlserve:stack": "tagged", "mlserve:managed-by": "pulumi", "mlserve:owner": "test-owner", "mlserve:expires-at": "2026-12-31", team: "ml", "cost-center": "42" },
+        });
+    });
+
     it("every AWS resource is tagged through the provider's default tags", () => {
         const provider = one(dev, "pulumi:providers:aws");
         expect(JSON.parse(provider.inputs.defaultTags as string)).toEqual({
@@ -278,6 +287,14 @@ describe("stack outputs", () => {
         // (one created with the ambient default provider would carry no owner, stack or expiry tag).
         const untagged = awsResources.filter((r) => r.provider !== provider.urn).map((r) => `${r.type} ${r.name}`);
         expect(untagged).toEqual([]);
+        // The remote EKS component's children (its role, security groups, OIDC provider) are
+        // invisible here: they are tagged only if it gets this provider, which the engine merges
+        // in from the nearest component given one explicitly (pulumi/pulumi#24125).
+        const byUrn = new Map(dev.resources.map((r) => [r.urn, r]));
+        let holder = byUrn.get(one(dev, "eks:index:Cluster").urn);
+        while (holder && !holder.providers?.aws) holder = holder.parent ? byUrn.get(holder.parent) : undefined;
+        expect(holder?.type).toBe("mlserve:cluster:Cluster");
+        expect(holder?.providers?.aws).toBe(provider.urn);
         // Resources that set tags of their own keep the defaults too (the provider merges them); none may blank one.
         for (const r of awsResources) {
             const own = (r.inputs.tags ?? {}) as Record<string, string>;

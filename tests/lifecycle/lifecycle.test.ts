@@ -147,6 +147,16 @@ describe("reaper decisions", () => {
     });
     it("warns a day before expiry", () => expect(action({ expiresAt: "2026-12-11T06:00:00Z" })).toMatchObject({ action: "warn", reason: expect.stringMatching(/in 18 h/) }));
     it("warns about an expiry that is not a date", () => expect(action({ expiresAt: "soon" }).action).toBe("warn"));
+    it("boundaries: destroyed exactly 7 days after expiry, warned exactly 24 h before it, parked exactly 14 days after the last update", () => {
+        // now = 2026-12-10T12:00Z
+        expect(action({ expiresAt: "2026-12-03T12:00:00Z", parked: true }).action).toBe("destroy");
+        expect(action({ expiresAt: "2026-12-03T12:00:01Z", parked: true }).action).toBe("keep");
+        expect(action({ expiresAt: "2026-12-11T12:00:00Z" }).action).toBe("warn");
+        expect(action({ expiresAt: "2026-12-11T12:00:01Z" }).action).toBe("keep");
+        expect(action({ expiresAt: "2026-12-10T12:00:00Z" }).action).toBe("park");
+        expect(action({ lastUpdate: "2026-11-26T12:00:00Z" }).action).toBe("park");
+        expect(action({ lastUpdate: "2026-11-26T12:00:01Z" }).action).toBe("keep");
+    });
     it("leaves empty stacks alone", () => expect(action({ expiresAt: "2026-01-01", resourceCount: 0 }).action).toBe("keep"));
 
     function fakeBackend(stacks: Array<{ name: string; lifecycle: Json; resourceCount?: number }>, failOn?: string) {
@@ -196,7 +206,16 @@ describe("clean teardown (destroy runs in reverse dependency order)", () => {
         );
         order = destroyOrder(r.resources);
     });
-    const at = (x: RecordedResource) => order.indexOf(x.urn);
+    const at = (x: RecordedResource) => {
+        const i = order.indexOf(x.urn);
+        expect(i, `${x.name} is missing from the destroy order`).toBeGreaterThanOrEqual(0);
+        return i;
+    };
+
+    it("the destroy order holds every resource exactly once", () => {
+        expect(order.length).toBe(r.resources.length);
+        expect(new Set(order)).toEqual(new Set(r.resources.map((x) => x.urn)));
+    });
     const infra = () => [
         ...ofType(r, "aws:eks/nodeGroup:NodeGroup"),
         one(r, "eks:index:Cluster"),

@@ -1,3 +1,4 @@
+import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { environmentOf, evaluate, isPinnedImage, RULES, type PolicyInput, type Rule } from "../../policy/rules";
 import { listStacks } from "../../infra/plan/stackFile";
@@ -118,9 +119,15 @@ describe("each rule passes a good resource and reports a bad one", () => {
         expect(check("prod-private-eks-endpoint", [cluster({ endpointPublicAccess: true })], "nonprod")).toEqual([]);
     });
 
-    it("every rule has a test above", () => {
-        const tested = ["gpu-instance-types", "gpu-node-count", "lifecycle-tags", "pinned-images", "container-resources", "no-iam-wildcard-resources", "encrypted-queues", "encrypted-buckets", "bucket-public-access-block", "prod-private-eks-endpoint"];
-        expect(RULES.map((r) => r.name).sort()).toEqual(tested.sort());
+    it("every rule has a test above with a passing and a violating case", () => {
+        // Read from this file, so deleting a rule's test (or one of its two cases) fails here.
+        const source = fs.readFileSync(__filename, "utf8");
+        const checks = (name: string) => source.split(`check("${name}"`).slice(1).map((after) => after.slice(0, after.indexOf("\n")));
+        for (const { name } of RULES) {
+            expect(checks(name).some((c) => c.includes(".toEqual([])")), `${name}: no passing case`).toBe(true);
+            expect(checks(name).some((c) => /\[0\]\)\.toMatch\(|toHaveLength\([1-9]|toEqual\(\[["`]/.test(c)), `${name}: no violating case`).toBe(true);
+        }
+        expect(RULES).toHaveLength(10);
     });
 });
 
