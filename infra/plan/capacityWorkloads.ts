@@ -180,7 +180,7 @@ export function workloadsFromObjects(items: readonly SourcedObject[], s: Operato
     for (const { object: o, source } of items) {
         if (isHelmTest(o)) continue;
         const name = meta(o).name ?? "?";
-        const spec = (o.spec ?? {}) as { replicas?: number; parallelism?: number; template?: { spec?: PodSpec } };
+        const spec = (o.spec ?? {}) as { replicas?: number; parallelism?: number; suspend?: boolean; template?: { spec?: PodSpec } };
         const pod = spec.template?.spec ?? {};
         switch (o.kind) {
             case "Deployment":
@@ -192,7 +192,8 @@ export function workloadsFromObjects(items: readonly SourcedObject[], s: Operato
                 out.push(workload(name, "DaemonSet", source, true, 1, pod));
                 break;
             case "Job":
-                out.push(workload(name, "Job", source, false, spec.parallelism ?? 1, pod));
+                // A suspended Job (a parked stack's benchmark or optimization run) has no pods.
+                out.push(workload(name, "Job", source, false, spec.suspend ? 0 : (spec.parallelism ?? 1), pod));
                 break;
             case "Pod":
                 out.push(workload(name, "Pod", source, false, 1, o.spec as PodSpec));

@@ -6,7 +6,7 @@
 import { parseValue } from "../../infra/config/load";
 import { renderStack, REPO_ROOT, type RecordedResource, type Rendering } from "../../infra/plan/render";
 import type { StackConfig } from "../../infra/config/schema";
-import { flattenStackConfig, readStackFile } from "../../infra/plan/stackFile";
+import { flattenStackConfig, readStackFile, withParked } from "../../infra/plan/stackFile";
 
 export type { RecordedResource, Rendering };
 
@@ -36,8 +36,10 @@ export function stackFileConfig(stack: string): Record<string, unknown> {
 }
 
 /** Render a committed stack file (Pulumi.<stack>.yaml). */
-export function renderStackFile(stack: string): Promise<Rendering> {
-    return renderStack({ stack });
+/** A stack file of the repository as `npm run plan` renders it; `parked` flips its park switch as the plan's second render does. */
+export function renderStackFile(stack: string, opts: { parked?: boolean } = {}): Promise<Rendering> {
+    if (opts.parked === undefined) return renderStack({ stack });
+    return renderStack({ stack, stackFile: withParked(readStackFile(REPO_ROOT, stack), opts.parked) });
 }
 
 export function ofType(r: Rendering, type: string): RecordedResource[] {
