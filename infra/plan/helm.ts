@@ -48,7 +48,7 @@ export function findHelm(env: NodeJS.ProcessEnv = process.env, home: string = os
         }
     });
     if (!found) {
-        throw new HelmNotFoundError("helm not found on PATH or in $(go env GOPATH)/bin: run `npm run tools:install` (installs the pinned helm v3.22.0)");
+        throw new HelmNotFoundError("helm not found on PATH or in $(go env GOPATH)/bin: run `npm run tools:install` (installs the helm version .ci/install-tools.sh pins)");
     }
     return found;
 }
