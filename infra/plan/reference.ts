@@ -102,7 +102,7 @@ export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
 const isDir = (p: string) => fs.statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
 const isFile = (p: string) => fs.statSync(p, { throwIfNoEntry: false })?.isFile() ?? false;
 /** A path as the user would type it from the repository root (inside it, or ../shared), else absolute. */
-const shown = (p: string) => {
+export const shown = (p: string): string => {
     const rel = path.relative(REFERENCE_REPO_ROOT, p);
     return rel && !path.isAbsolute(rel) && (!rel.startsWith("..") || rel.startsWith(path.join("..", "shared") + path.sep)) ? rel : p;
 };
@@ -110,6 +110,19 @@ const shown = (p: string) => {
 /** Lock entries of a kind that are missing from `dir`. */
 export function missingFiles(kind: ReferenceKind, dir: string, lock: readonly LockedFile[]): LockedFile[] {
     return lock.filter((f) => f.kind === kind && !isFile(path.join(dir, f.path)));
+}
+
+/**
+ * The folder a kind is read from without the cache (its env override, else
+ * ../shared/reference/<kind> when it exists), or undefined when only the cache can
+ * provide it. reference:fetch fetches only the kinds for which this is undefined.
+ */
+export function providedElsewhere(kind: ReferenceKind, opts: ReferenceOptions = {}): string | undefined {
+    const env = opts.env ?? process.env;
+    const override = env[REFERENCE_ENV[kind]];
+    if (override) return path.resolve(override);
+    const shared = path.join(opts.sharedRoot ?? sharedRoot(env), kind);
+    return isDir(shared) ? shared : undefined;
 }
 
 /** The folder to read a kind of reference data from (see the module comment for the order). */

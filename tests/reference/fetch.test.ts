@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { readLock, REFERENCE_REPO_ROOT, referenceDir, type LockedFile } from "../../infra/plan/reference";
+import { readLock, REFERENCE_ENV, REFERENCE_KINDS, REFERENCE_REPO_ROOT, referenceDir, type LockedFile } from "../../infra/plan/reference";
 import { ChecksumError, downloadVerified, fetchReference, sourceUrl } from "../../infra/plan/referenceFetch";
 import { mirrorPath, startMirror, type Mirror } from "./mirror";
 
@@ -151,12 +151,12 @@ describe("npm run reference:fetch (the CLI, with the real reference.lock.json, f
         const local = await startMirror(served);
         try {
             // Asynchronous: the mirror runs in this process, so a synchronous spawn would block it.
-            const cli = () =>
+            const cli = (args: string[] = ["--all"], env: Record<string, string> = {}) =>
                 new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
                     execFile(
                         process.execPath,
-                        [path.join(REFERENCE_REPO_ROOT, "node_modules", "tsx", "dist", "cli.mjs"), path.join(REFERENCE_REPO_ROOT, "infra/plan/referenceFetchCli.ts"), "--dest", cache],
-                        { cwd: REFERENCE_REPO_ROOT, env: { ...process.env, MLSERVE_REFERENCE_BASE_URL: local.baseUrl }, timeout: 60_000 },
+                        [path.join(REFERENCE_REPO_ROOT, "node_modules", "tsx", "dist", "cli.mjs"), path.join(REFERENCE_REPO_ROOT, "infra/plan/referenceFetchCli.ts"), "--dest", cache, ...args],
+                        { cwd: REFERENCE_REPO_ROOT, env: { ...process.env, MLSERVE_REFERENCE_BASE_URL: local.baseUrl, ...env }, timeout: 60_000 },
                         (err, stdout, stderr) => resolve({ status: err ? (typeof err.code === "number" ? err.code : null) : 0, stdout, stderr }),
                     );
                 });
@@ -174,6 +174,19 @@ describe("npm run reference:fetch (the CLI, with the real reference.lock.json, f
             expect(second.status, second.stderr).toBe(0);
             expect(second.stdout).toContain(`0 downloaded and verified, ${fetchable.length} already there`);
             expect([...local.hits.values()].reduce((a, b) => a + b, 0)).toBe(requests);
+
+            // Without --all, a kind read from elsewhere (here: every kind, through its env override) is not fetched at all.
+            const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), "mlserve-refelsewhere-"));
+            try {
+                fs.rmSync(cache, { recursive: true });
+                const third = await cli([], Object.fromEntries(Object.values(REFERENCE_ENV).map((v) => [v, elsewhere])));
+                expect(third.status, third.stderr).toBe(0);
+                for (const kind of REFERENCE_KINDS) expect(third.stdout).toContain(`${kind}: read from ${elsewhere}, nothing to fetch`);
+                expect([...local.hits.values()].reduce((a, b) => a + b, 0)).toBe(requests);
+                expect(fs.existsSync(cache)).toBe(false);
+            } finally {
+                fs.rmSync(elsewhere, { recursive: true, force: true });
+            }
         } finally {
             await local.close();
         }
