@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { CHARTS } from "../../components/versions";
 import { knativeOperatorManifests } from "../../infra/plan/capacityPlan";
 import { chartDir, renderCharts } from "../../infra/plan/helm";
@@ -18,7 +18,15 @@ import { readLock, REFERENCE_ENV, REFERENCE_KINDS, REFERENCE_REPO_ROOT, Referenc
 import { crdDir } from "../harness/schemas";
 
 const sha = (file: string) => createHash("sha256").update(fs.readFileSync(file)).digest("hex");
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "mlserve-ref-"));
+const made: string[] = [];
+const tmp = () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mlserve-ref-"));
+    made.push(dir);
+    return dir;
+};
+afterAll(() => {
+    for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+});
 const write = (file: string, text = "x") => {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, text);
@@ -126,7 +134,7 @@ describe("every reader uses the resolver, and fails with its one message when th
 
     it("`npm run plan` prints that one message (no stack trace, no ENOENT) and exits 2", () => {
         noReferenceData();
-        const out = fs.mkdtempSync(path.join(os.tmpdir(), "mlserve-plan-"));
+        const out = tmp();
         const r = spawnSync(process.execPath, [path.join(REFERENCE_REPO_ROOT, "node_modules", "tsx", "dist", "cli.mjs"), path.join(REFERENCE_REPO_ROOT, "infra/plan/cli.ts"), "--stack", "dev", "--out", out], {
             cwd: REFERENCE_REPO_ROOT,
             encoding: "utf8",
