@@ -34,7 +34,8 @@ export function jsonDepth(value: unknown, stopAt = MAX_JSON_DEPTH + 1): number {
     return deepest;
 }
 
-const int = (what: string) => z.number({ error: `must be ${what}` }).int(`must be ${what}`);
+/** A whole number: the message is the schema's, so also that of each check given none (zod 4). */
+const int = (what: string) => z.number({ error: `must be ${what}` }).int();
 const open01 = z.number().gt(0, "must be > 0 and < 1").lt(1, "must be > 0 and < 1");
 
 export function generateRequestSchema(limits: VariantLimits) {
@@ -57,7 +58,7 @@ export function generateRequestSchema(limits: VariantLimits) {
                     top_p: open01.nullable().optional(),
                     typical_p: open01.nullable().optional(),
                     do_sample: z.boolean().optional(),
-                    best_of: int("1 or 2").min(1, "must be 1 or 2").max(2, "must be 1 or 2").nullable().optional(),
+                    best_of: int("1 or 2").min(1).max(2).nullable().optional(),
                     seed: int("a whole number >= 0").min(0, "must be >= 0").nullable().optional(),
                     stop: z.array(z.string()).max(4, "may hold at most 4 stop sequences").optional(),
                     truncate: int(`a whole number from 1 to ${limits.maxInputTokens}`).min(1, "must be at least 1").max(limits.maxInputTokens, `must be at most ${limits.maxInputTokens} (the variant's max input tokens)`).nullable().optional(),

@@ -69,13 +69,14 @@ export const keys = {
 
 export const JOB_ID = /^j-[0-9a-f]{32}$/;
 
-function isNotFound(err: unknown): boolean {
+/** S3's answer for a missing key: NotFound (HEAD), NoSuchKey (GET), or a bare 404. */
+export function isNotFound(err: unknown): boolean {
     const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
     return e?.name === "NotFound" || e?.name === "NoSuchKey" || e?.$metadata?.httpStatusCode === 404;
 }
 
 /** 412: the condition did not hold; 409: S3's answer to a concurrent conditional write on the same key. */
-function isConditionFailed(err: unknown): boolean {
+export function isConditionFailed(err: unknown): boolean {
     const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
     return e?.name === "PreconditionFailed" || e?.$metadata?.httpStatusCode === 412 || e?.name === "ConditionalRequestConflict" || e?.$metadata?.httpStatusCode === 409;
 }
