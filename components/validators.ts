@@ -7,12 +7,12 @@ import { z } from "zod";
 /** A Kubernetes resource quantity: 500m, 4, 32Gi. */
 export const quantity = z.string().regex(/^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti)?$/, "must be a Kubernetes quantity such as 500m, 4, 32Gi");
 
-const UNIT_SECONDS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600 };
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600 } as const;
 
 /** Seconds in a duration such as 30s, 5m or 1h; NaN when it is not one. */
 export function durationSeconds(s: string): number {
-    const m = /^(\d+)(s|m|h)$/.exec(s);
-    return m ? Number(m[1]) * (UNIT_SECONDS[m[2] ?? ""] ?? NaN) : NaN;
+    const m = /^(\d+)(s|m|h)$/.exec(s) as [string, string, keyof typeof UNIT_SECONDS] | null;
+    return m ? Number(m[1]) * UNIT_SECONDS[m[2]] : NaN;
 }
 
 /** A duration such as 30s, 2m or 1h (Go and Knative read these), optionally bounded. */
@@ -28,10 +28,14 @@ export function dnsLabel(max: number) {
     return z.string().regex(new RegExp(`^[a-z]([-a-z0-9]{0,${max - 2}}[a-z0-9])?$`), `must be a DNS label of 1-${max} characters starting with a letter`);
 }
 
-/** A container image reference with an explicit tag or digest, never `latest`. */
+/**
+ * A container image reference with an explicit tag or digest, never `latest`. A tag
+ * follows the last `/` (a registry port is not one: `[\w.-]` stops at a `/`); a
+ * reference with `@` must end in a whole sha256 digest.
+ */
 export const pinnedImage = z
     .string()
-    .refine((s) => /@sha256:[0-9a-f]{64}$/.test(s) || /:[\w][\w.-]{0,127}$/.test(s.split("/").pop() ?? ""), {
+    .refine((s) => /@sha256:[0-9a-f]{64}$/.test(s) || (!s.includes("@") && /:\w[\w.-]{0,127}$/.test(s)), {
         message: "must pin a tag or digest, e.g. <registry>/<image>:<version>",
     })
     .refine((s) => !/:latest$/.test(s), { message: "must not use the floating tag latest; pin a version" });

@@ -47,7 +47,7 @@ export const benchmarkRules: Check[] = [
     rule({ benchmark, variants: variantNames }, ({ benchmark: b, variants }): Issue[] => {
         if (!b.enabled) return [];
         const issues: Issue[] = [];
-        if (!b.runId) issues.push({ path: ["benchmark", "runId"], message: "is required when a benchmark is enabled: a DNS label such as 2026-12-01-a (a new id starts a new run)" });
+        if (!b.runId) issues.push({ path: ["benchmark", "runId"], message: "is required when a benchmark is enabled: a DNS label starting with a letter, such as run-2026-12-01 (a new id starts a new run)" });
         const names = variants.map((v) => v.value.name);
         (b.variants ?? []).forEach((n, i) => {
             if (!names.includes(n)) issues.push({ path: ["benchmark", "variants", i], input: n, message: `no variant named "${n}" in mlserve:variants (variants: ${names.join(", ") || "none"})` });
