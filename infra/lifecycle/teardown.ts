@@ -8,10 +8,11 @@
 import type { RecordedResource } from "../plan/render";
 
 export function creationOrder(resources: readonly RecordedResource[]): string[] {
-    const urns = new Set(resources.map((r) => r.urn));
+    const urns: ReadonlySet<string | undefined> = new Set(resources.map((r) => r.urn));
     const before = new Map<string, Set<string>>();
     for (const r of resources) {
-        const deps = [...r.dependencies, ...(r.provider ? [r.provider] : []), ...(r.parent ? [r.parent] : [])].filter((u) => urns.has(u) && u !== r.urn);
+        // Links to resources outside the list (and no provider or parent: undefined) are dropped.
+        const deps = [...r.dependencies, r.provider, r.parent].filter((u): u is string => urns.has(u) && u !== r.urn);
         before.set(r.urn, new Set(deps));
     }
     const order: string[] = [];
@@ -20,7 +21,8 @@ export function creationOrder(resources: readonly RecordedResource[]): string[] 
         if (state.get(urn) === "done") return;
         if (state.get(urn) === "visiting") throw new Error(`dependency cycle: ${[...path, urn].join(" -> ")}`);
         state.set(urn, "visiting");
-        for (const dep of before.get(urn) ?? []) visit(dep, [...path, urn]);
+        // Every URN visited is in the list (dependencies were filtered to it), so it has an entry.
+        for (const dep of before.get(urn)!) visit(dep, [...path, urn]);
         state.set(urn, "done");
         order.push(urn);
     };
