@@ -44,7 +44,8 @@ export const REQUIRED_TAGS: Record<Environment, string[]> = {
 
 /** Stack name from a URN (`urn:pulumi:<stack>::<project>::...`); prod* stacks are production. */
 export function environmentOf(urn: string): Environment {
-    const stack = urn.split("::")[0]?.split(":").pop() ?? "";
+    // split() always yields a first element and a last part (both maybe empty).
+    const stack = urn.split("::")[0]!.split(":").pop()!;
     return isProductionStack(stack) ? "prod" : "nonprod";
 }
 
@@ -61,7 +62,7 @@ function objectProp(v: unknown): Record<string, unknown> | undefined {
     return v && typeof v === "object" ? (v as Record<string, unknown>) : undefined;
 }
 
-const isGpuNodeGroup = (r: PolicyInput) => r.type === "aws:eks/nodeGroup:NodeGroup" && String(r.props.amiType ?? "").includes("NVIDIA");
+const isGpuNodeGroup = (r: PolicyInput) => r.type === "aws:eks/nodeGroup:NodeGroup" && String(r.props.amiType).includes("NVIDIA");
 
 /** Containers of every workload kind the platform renders. */
 function containersOf(r: PolicyInput): Array<Record<string, unknown>> {
@@ -87,10 +88,9 @@ function containersOf(r: PolicyInput): Array<Record<string, unknown>> {
     return [...((podSpec?.initContainers as Array<Record<string, unknown>>) ?? []), ...((podSpec?.containers as Array<Record<string, unknown>>) ?? [])];
 }
 
-/** A tag or digest, and not latest. */
+/** A tag or digest, and not latest. A digest reference (name@sha256:<hex>) ends in a ":" part too: the digest. */
 export function isPinnedImage(image: string): boolean {
-    if (/@sha256:[0-9a-f]{64}$/.test(image)) return true;
-    const last = image.split("/").pop() ?? "";
+    const last = image.split("/").pop()!;
     const tag = last.includes(":") ? last.slice(last.lastIndexOf(":") + 1) : "";
     return tag !== "" && tag !== "latest";
 }
