@@ -5,7 +5,6 @@
  */
 import * as fs from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { servableAsMeasured, variantsOf } from "../../components/workloads/optimization/spec";
 import { ConfigError } from "../../infra/config/load";
 import { kubernetesObjects } from "../../infra/plan/report";
 import { REPO_ROOT } from "../../infra/plan/render";
@@ -38,13 +37,7 @@ const env = () => Object.fromEntries((job().spec.template.spec.containers[0].env
 const bucket = () => String(one(r, "aws:s3/bucket:Bucket", "mlserve-dev-artifacts").state.bucket);
 const policyOf = (id: string) => JSON.parse(String(one(r, "aws:iam/rolePolicy:RolePolicy", `mlserve-dev-optimize-${id}`).inputs.policy));
 
-describe("variants of a run", () => {
-    it("every prefix of every chain, plus the baseline; heads and int8 are not served as measured", () => {
-        expect(variantsOf(["distill", "distill+ffn+int8", "heads"])).toEqual(["baseline", "distill", "distill-ffn", "distill-ffn-int8", "heads"]);
-        expect(["baseline", "distill", "ffn", "sparse", "distill-ffn"].every(servableAsMeasured)).toBe(true);
-        expect(["heads", "int8", "distill-heads", "distill-ffn-int8"].some(servableAsMeasured)).toBe(false);
-    });
-});
+// Variants of a run (variantsOf, servableAsMeasured): tests/optimization/spec.unit.test.ts, with the mutation suite.
 
 describe("the Job", () => {
     it("one per run id, not awaited by Pulumi, on the GPU node with one GPU", () => {
