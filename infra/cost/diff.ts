@@ -10,11 +10,13 @@ const usd = (n: number) => `$${n.toFixed(2)}`;
 const signed = (n: number, digits = 2) => `${n > 0 ? "+" : n < 0 ? "−" : "±"}$${Math.abs(n).toFixed(digits)}`;
 
 export function costDiffRows(base: Cost | undefined, head: Cost): Array<{ name: string; base: number; head: number }> {
-    const names = [...new Set([...(base?.items ?? []).map((i) => i.name), ...head.items.map((i) => i.name)])];
+    // Stryker disable next-line ArrayDeclaration: a made-up base item has no name and 0 on both sides, so the filter below drops it.
+    const baseItems = base?.items ?? [];
+    const names = [...new Set([...baseItems.map((i) => i.name), ...head.items.map((i) => i.name)])];
     return names
         .map((name) => ({
             name,
-            base: base?.items.find((i) => i.name === name)?.hourlyUsd ?? 0,
+            base: baseItems.find((i) => i.name === name)?.hourlyUsd ?? 0,
             head: head.items.find((i) => i.name === name)?.hourlyUsd ?? 0,
         }))
         .filter((r) => Math.abs(r.head - r.base) >= 0.00005);

@@ -27,18 +27,16 @@ export interface CostEstimate {
 const round = (n: number, digits = 4) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 function num(v: unknown, fallback = 0): number {
-    return typeof v === "number" && Number.isFinite(v) ? v : fallback;
+    // Number.isFinite is false for anything that is not a number (no coercion).
+    return Number.isFinite(v) ? (v as number) : fallback;
 }
 
 export function estimateCost(resources: readonly RecordedResource[], region: string): CostEstimate {
     const items: CostItem[] = [];
     const warnings: string[] = [];
+    // Listed either way; summed as 0 without a price, and a negative quantity (never valid) is no credit.
     const add = (name: string, quantity: number, unitHourlyUsd: number | null) => {
-        if (quantity <= 0 && unitHourlyUsd !== null) {
-            items.push({ name, quantity, unitHourlyUsd, hourlyUsd: 0 });
-            return;
-        }
-        items.push({ name, quantity, unitHourlyUsd, hourlyUsd: unitHourlyUsd === null ? 0 : round(quantity * unitHourlyUsd) });
+        items.push({ name, quantity, unitHourlyUsd, hourlyUsd: round(Math.max(quantity, 0) * (unitHourlyUsd ?? 0)) });
     };
 
     for (const r of resources) {
@@ -67,8 +65,7 @@ export function estimateCost(resources: readonly RecordedResource[], region: str
             case "aws:kms/key:Key":
                 add(`KMS key (${r.name})`, 1, round(SERVICE_PRICES.kmsKeyMonthly / HOURS_PER_MONTH, 6));
                 break;
-            default:
-                break;
+            // Any other type is free or usage-priced (NOT_ESTIMATED).
         }
     }
     if (region !== PRICE_REGION) warnings.push(`prices are ${PRICE_REGION} on-demand; ${region} usually differs by a few percent`);

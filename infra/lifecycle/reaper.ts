@@ -44,9 +44,10 @@ export function decide(stacks: readonly StackState[], now: Date, policy: ReaperP
         const d = (action: ReaperAction, reason: string): Decision => ({ stack: s.name, action, reason, owner: s.owner });
         if (s.resourceCount === 0) return d("keep", "nothing deployed");
         const expires = s.expiresAt === undefined ? undefined : Date.parse(s.expiresAt);
-        if (expires !== undefined && Number.isNaN(expires)) return d("warn", `mlserve:lifecycle.expiresAt "${s.expiresAt}" is not a date; fix it or the stack is never reaped`);
+        if (Number.isNaN(expires)) return d("warn", `mlserve:lifecycle.expiresAt "${s.expiresAt}" is not a date; fix it or the stack is never reaped`);
         if (isProductionStack(s.name)) {
-            return expires !== undefined && now.getTime() >= expires
+            // No expiry: never past it.
+            return now.getTime() >= (expires ?? Infinity)
                 ? d("warn", `production stack past its expiry (${s.expiresAt}); the reaper never parks or destroys production`)
                 : d("keep", "production");
         }
@@ -71,9 +72,9 @@ export function decide(stacks: readonly StackState[], now: Date, policy: ReaperP
 /** The lifecycle settings from a stack's config map (Automation API shape: key -> {value}). */
 export function lifecycleFromConfig(config: Record<string, { value: string; secret?: boolean }>): Pick<StackState, "owner" | "expiresAt" | "parked"> {
     const raw = config["mlserve:lifecycle"]?.value;
-    if (!raw) return { parked: false };
     try {
-        const lc = JSON.parse(raw) as { owner?: unknown; expiresAt?: unknown; parked?: unknown };
+        // No section ("undefined") and an empty one are not JSON either: not parked, like a broken one.
+        const lc = JSON.parse(String(raw)) as { owner?: unknown; expiresAt?: unknown; parked?: unknown };
         return {
             owner: typeof lc.owner === "string" ? lc.owner : undefined,
             expiresAt: typeof lc.expiresAt === "string" ? lc.expiresAt : undefined,
