@@ -119,7 +119,8 @@ export function serverArgs(v: ServerArgsInput): string[] {
             "--json-output",
         ];
     }
-    const quantization = v.quantize === "none" ? undefined : VLLM_QUANTIZATION[v.quantize];
+    // "none" has no entry: no --quantization flag.
+    const quantization = VLLM_QUANTIZATION[v.quantize];
     if (v.quantize !== "none" && !quantization) throw new Error(`vLLM cannot run quantize mode ${v.quantize}`);
     return [
         "--model", v.modelId,

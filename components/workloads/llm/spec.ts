@@ -144,7 +144,7 @@ export function variantService(v: VariantSettings): k8s.core.v1.ServiceArgs & Me
 /** Only when more than one replica can run: a PDB on a single replica would block node drains. */
 export function variantPdb(v: VariantSettings): (k8s.policy.v1.PodDisruptionBudgetArgs & Meta) | undefined {
     const max = v.autoscaling.enabled ? Math.max(v.replicas, v.autoscaling.maxReplicas) : v.replicas;
-    if (v.replicas < 2 && max < 2) return undefined;
+    if (max < 2) return undefined;
     return {
         metadata: { name: serverName(v.name), namespace: LLM_NAMESPACE, labels: variantLabels(v) },
         spec: { maxUnavailable: 1, selector: { matchLabels: { [VARIANT_LABEL]: v.name } } },
