@@ -26,5 +26,5 @@ export function didYouMean(given: string, known: readonly string[]): string {
         }
     }
     const limit = Math.max(2, Math.floor(given.length / 3));
-    return best !== undefined && bestDistance <= limit ? `; did you mean "${best}"?` : "";
+    return bestDistance <= limit ? `; did you mean "${best}"?` : "";
 }

@@ -28,7 +28,7 @@ describe("mlserve:lifecycle", () => {
         const good = ["2026-12-31", "2026-12-31T18:00Z", "2026-12-31T18:00:00Z", "2026-12-31T18:00:00.123Z", "2026-12-31T18:00:00+02:00", "2026-12-31T18:00:00-05:30"];
         for (const expiresAt of good) expect(problems({ owner: "me", expiresAt })).toEqual([]);
         const msg = "must be an ISO 8601 date or date-time such as 2026-12-31 or 2026-12-31T18:00:00Z";
-        const bad = ["next friday", "2026-12-31T18:00:00", "2026-13-45", "2026-1-31", "x2026-12-31", "2026-12-31x", "2026-12-31T18:00:00+0200", "2026-12-31T18Z", "26-12-31"];
+        const bad = ["next friday", "2026-12-31T18:00:00", "2026-13-45", "2026-1-31", "x2026-12-31", "2026-12-31x", "2026-12-31T18:00:00+0200", "2026-12-31T18Z", "26-12-31", " 2026-12-31", "12026-12-31"];
         for (const expiresAt of bad) expect(problems({ owner: "me", expiresAt })).toEqual([{ path: "expiresAt", message: msg }]);
     });
 

@@ -54,7 +54,7 @@ describe("pinnedImage", () => {
         expect(accepted(pinnedImage, good)).toEqual(good);
     });
     it("refuses an image without a tag (a registry port is not one), a bad tag or a malformed digest", () => {
-        const bad = ["nginx", "registry.example.com:5000/app", "nginx:-x", `app:${"v".repeat(129)}`, `app@sha256:${digest.slice(1)}`, `app@sha256:${digest.toUpperCase()}`, "app:", "app:v1@sha256:abc"];
+        const bad = ["nginx", "registry.example.com:5000/app", "nginx:-x", `app:${"v".repeat(129)}`, `app@sha256:${digest.slice(1)}`, `app@sha256:${digest.toUpperCase()}`, "app:", "app:v1@sha256:abc", `app@sha256:${digest}0`];
         expect(accepted(pinnedImage, bad)).toEqual([]);
         expect(messages(pinnedImage, "nginx")).toEqual(["must pin a tag or digest, e.g. <registry>/<image>:<version>"]);
     });
