@@ -263,6 +263,8 @@ describe("containers: pinned images and resources in every workload kind", () =>
             res("kubernetes:apps/v1:Deployment", {}),
             res("kubernetes:apps/v1:Deployment", { spec: {} }),
             res("kubernetes:batch/v1:CronJob", { spec: {} }),
+            res("kubernetes:batch/v1:CronJob", { spec: { jobTemplate: {} } }),
+            res("kubernetes:batch/v1:CronJob", { spec: { jobTemplate: { spec: {} } } }),
             res("kubernetes:core/v1:Pod", { spec: {} }),
             res("kubernetes:apps/v1:ReplicaSet", { spec: { template: { spec: pod(bad) } } }),
             res("kubernetes:core/v1:ConfigMap", { spec: pod(bad) }),
