@@ -29,6 +29,10 @@ describe("a valid config", () => {
         expect(w).toEqual([]);
     });
 
+    it("a key named just mlserve, with no area, is not an mlserve: key", () => {
+        expect(parseStackConfig({ ...flat(quiet), mlserve: "x" }, ctx).config.stack).toBe("dev");
+    });
+
     it("a Hugging Face token stored as a secret becomes a secret output", () => {
         const { config } = parseStackConfig(flat({ "mlserve:hfToken": "hf_abc" }), { ...ctx, isSecret: (k) => k === "mlserve:hfToken" });
         expect(config.secrets.hfToken).toBeDefined();
@@ -105,6 +109,15 @@ describe("the error", () => {
         expect(problems({ "mlserve:async": { images: { gatway: "r/g:1" } } })).toEqual([
             { path: "mlserve:async.images.gatway", message: 'unknown key; did you mean "gateway"?; known keys here: gateway, worker' },
         ]);
+    });
+
+    it("a problem with no value shows none (a missing key, a rule on a missing field)", () => {
+        const ps = error(flat({ "mlserve:lifecycle": {}, "mlserve:benchmark": { enabled: true } })).problems;
+        expect(ps).toEqual([
+            { path: "mlserve:lifecycle.owner", message: "is required: who owns this stack, e.g. `pulumi config set --path mlserve:lifecycle.owner you@example.com`" },
+            { path: "mlserve:benchmark.runId", message: "is required when a benchmark is enabled: a DNS label starting with a letter, such as run-2026-12-01 (a new id starts a new run)" },
+        ]);
+        expect(ps.map((p) => p.given)).toEqual([undefined, undefined]);
     });
 
     it("schema problems and rule problems are reported together", () => {
