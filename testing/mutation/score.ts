@@ -16,7 +16,7 @@ export type MutantStatus = "Killed" | "Survived" | "NoCoverage" | "CompileError"
 
 /** The part of the report this reads. */
 export interface MutationReport {
-    files: Record<string, { mutants: Array<{ id: string; mutatorName: string; status: MutantStatus; location: { start: { line: number } } }> }>;
+    files: Record<string, { mutants: Array<{ id: string; mutatorName: string; status: MutantStatus; static?: boolean; location: { start: { line: number } } }> }>;
 }
 
 export interface ModuleScore {
@@ -27,6 +27,11 @@ export interface ModuleScore {
     noCoverage: number;
     /** Ignored, CompileError, RuntimeError, Pending: not in the score. */
     excluded: number;
+    /**
+     * Mutants the dry run reached outside any test (module load, a describe body, beforeAll):
+     * each reruns every related test file, so they take most of the run's time.
+     */
+    static: number;
     detected: number;
     valid: number;
     /** Percent, or undefined when the module has no valid mutant. */
@@ -40,7 +45,10 @@ export interface Limits {
 
 export const DEFAULT_LIMITS: Limits = { overall: 85, module: 70 };
 
-function tally(module: string, statuses: MutantStatus[]): ModuleScore {
+type Mutant = MutationReport["files"][string]["mutants"][number];
+
+function tally(module: string, mutants: Mutant[]): ModuleScore {
+    const statuses = mutants.map((m) => m.status);
     const count = (s: MutantStatus) => statuses.filter((x) => x === s).length;
     const killed = count("Killed");
     const timeout = count("Timeout");
@@ -55,6 +63,7 @@ function tally(module: string, statuses: MutantStatus[]): ModuleScore {
         survived,
         noCoverage,
         excluded: statuses.length - valid,
+        static: mutants.filter((m) => m.static === true).length,
         detected,
         valid,
         score: valid > 0 ? (detected / valid) * 100 : undefined,
@@ -65,9 +74,9 @@ function tally(module: string, statuses: MutantStatus[]): ModuleScore {
 export function scores(report: MutationReport): { modules: ModuleScore[]; overall: ModuleScore } {
     if (!report || typeof report.files !== "object" || report.files === null) throw new Error("not a mutation-testing report: no `files`");
     const modules = Object.entries(report.files)
-        .map(([file, { mutants }]) => tally(file, mutants.map((m) => m.status)))
+        .map(([file, { mutants }]) => tally(file, mutants))
         .sort((a, b) => a.module.localeCompare(b.module));
-    const all = Object.values(report.files).flatMap((f) => f.mutants.map((m) => m.status));
+    const all = Object.values(report.files).flatMap((f) => f.mutants);
     return { modules, overall: tally("overall", all) };
 }
 
@@ -85,8 +94,8 @@ export function failures(result: { modules: ModuleScore[]; overall: ModuleScore 
 const pct = (score: number | undefined) => (score === undefined ? "n/a" : `${(Math.floor(score * 100) / 100).toFixed(2)}%`);
 
 export function table(result: { modules: ModuleScore[]; overall: ModuleScore }): string {
-    const head = ["module", "score", "killed", "timeout", "survived", "no cov", "excluded"];
-    const row = (m: ModuleScore) => [m.module, pct(m.score), m.killed, m.timeout, m.survived, m.noCoverage, m.excluded].map(String);
+    const head = ["module", "score", "killed", "timeout", "survived", "no cov", "excluded", "static"];
+    const row = (m: ModuleScore) => [m.module, pct(m.score), m.killed, m.timeout, m.survived, m.noCoverage, m.excluded, m.static].map(String);
     const rows = [head, ...result.modules.map(row), row(result.overall)];
     const widths = head.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");

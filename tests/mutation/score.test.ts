@@ -29,6 +29,13 @@ describe("score per module", () => {
         expect(c).toMatchObject({ valid: 0, excluded: 4, score: undefined });
     });
 
+    it("counts the static mutants (reached outside any test) of each module, whatever their status", () => {
+        const m = (status: "Killed" | "Survived" | "Ignored", isStatic?: boolean) => ({ id: "1", mutatorName: "X", status, static: isStatic, location: { start: { line: 1 } } });
+        const { modules, overall } = scores({ files: { "x.ts": { mutants: [m("Killed", true), m("Survived", true), m("Ignored", true), m("Killed", false), m("Killed")] }, "y.ts": { mutants: [m("Survived")] } } });
+        expect(modules.map((x) => [x.module, x.static])).toEqual([["x.ts", 3], ["y.ts", 0]]);
+        expect(overall.static).toBe(3);
+    });
+
     it("a report with no files at all fails (nothing was tested)", () => {
         expect(failures(scores({ files: {} }))).toEqual(["overall: no valid mutant (nothing was mutated or tested)"]);
     });
@@ -38,8 +45,8 @@ describe("the gate", () => {
     it("passes at 90% overall with every module at 70% or more, and prints the table", () => {
         const { code, out } = run(fixture("pass.json"));
         expect(code).toBe(0);
-        expect(out).toMatch(/^infra\/a\.ts\s+100\.00%\s+9\s+1\s+0\s+0\s+3$/m);
-        expect(out).toMatch(/^infra\/b\.ts\s+80\.00%\s+7\s+1\s+1\s+1\s+3$/m);
+        expect(out).toMatch(/^infra\/a\.ts\s+100\.00%\s+9\s+1\s+0\s+0\s+3\s+0$/m);
+        expect(out).toMatch(/^infra\/b\.ts\s+80\.00%\s+7\s+1\s+1\s+1\s+3\s+0$/m);
         expect(out).toMatch(/^overall\s+90\.00%/m);
         expect(out).toMatch(/at least 85% overall and 70% per module/);
     });
