@@ -15,7 +15,12 @@
  * tests/optimization/optimization.test.ts, tests/benchmark/benchmark.test.ts,
  * tests/addons/addons.test.ts. To count a unit test toward the mutation score,
  * put it in a file of its own named `*.unit.test.ts` (picked up below) or in one
- * of the files listed here, with no render or process in the file.
+ * of the files listed here, with no render or process in the file. Call the code
+ * under test inside `it` (or beforeEach), not in a describe body, at the top of the
+ * file or in beforeAll: what runs there counts as "static" coverage, and each mutant
+ * it reaches then reruns every related test file instead of the few tests that
+ * cover it (one parseStackConfig in a describe body made most config-rule mutants
+ * static).
  */
 import { defineConfig } from "vitest/config";
 import { LoadFailuresAsFailedTests } from "./testing/mutation/loadFailures";
