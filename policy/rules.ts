@@ -55,8 +55,9 @@ function objectProp(v: unknown): Record<string, unknown> | undefined {
         try {
             const parsed = JSON.parse(v) as unknown;
             return parsed && typeof parsed === "object" ? (parsed as Record<string, unknown>) : undefined;
-            // Stryker disable next-line BlockStatement: emptying the catch block below returns undefined all the same.
-        } catch {
+        }
+        // Stryker disable next-line BlockStatement: an emptied catch block returns undefined all the same.
+        catch {
             return undefined;
         }
     }
