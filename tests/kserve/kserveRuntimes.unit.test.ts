@@ -60,7 +60,7 @@ describe("deriveRuntimeCatalog", () => {
     });
 
     it("a runtime without a protocolVersions list serves any protocol to KServe, not just v1; one without a name is kept nameless", () => {
-        const catalog = deriveRuntimeCatalog([{ kind: "ClusterServingRuntime", spec: { supportedModelFormats: formats(["f", 1]) } }], "c");
+        const catalog = deriveRuntimeCatalog([{ kind: "ClusterServingRuntime", spec: { supportedModelFormats: formats(["f", 1]), containers: [{ image: "kserve/x:1" }] } }], "c");
         expect(catalog.runtimes).toEqual([{ name: "", protocolVersions: ["v1", "v2", "grpc-v1", "grpc-v2"], priority: { f: 1 } }]);
     });
 
