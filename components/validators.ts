@@ -29,15 +29,25 @@ export function dnsLabel(max: number) {
 }
 
 /**
- * A container image reference with an explicit tag or digest, never `latest`. A tag
- * follows the last `/` (a registry port is not one: `[\w.-]` stops at a `/`); a
- * reference with `@` must end in a whole sha256 digest.
+ * Whether an image reference names a tag or a digest. A tag follows the last `/` (a
+ * registry port is not one: `[\w.-]` stops at a `/`); a reference with `@` must end in a
+ * whole digest (OCI image spec: sha256 or sha512, lowercase hex of the full length).
+ * `latest` counts as a tag here; `isPinnedImage` and `pinnedImage` refuse it.
  */
+export function hasTagOrDigest(image: string): boolean {
+    if (image.includes("@")) return /@(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/.test(image);
+    return /:\w[\w.-]{0,127}$/.test(image);
+}
+
+/** A tag other than `latest`, or a digest: what the config and the policy pack accept. */
+export function isPinnedImage(image: string): boolean {
+    return hasTagOrDigest(image) && !/:latest$/.test(image);
+}
+
+/** A container image reference with an explicit tag or digest, never `latest`. */
 export const pinnedImage = z
     .string()
-    .refine((s) => /@sha256:[0-9a-f]{64}$/.test(s) || (!s.includes("@") && /:\w[\w.-]{0,127}$/.test(s)), {
-        message: "must pin a tag or digest, e.g. <registry>/<image>:<version>",
-    })
+    .refine(hasTagOrDigest, { message: "must pin a tag or digest, e.g. <registry>/<image>:<version>" })
     .refine((s) => !/:latest$/.test(s), { message: "must not use the floating tag latest; pin a version" });
 
 /** Kubernetes label rules (qualified name, optional DNS prefix), as EKS node groups enforce them. */

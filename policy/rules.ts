@@ -6,7 +6,7 @@
  */
 
 import { isScopedWithoutArn, type PolicyDocument } from "../components/platform/cluster/iam";
-import { isProductionStack } from "../components/validators";
+import { isPinnedImage, isProductionStack } from "../components/validators";
 
 export interface PolicyInput {
     type: string;
@@ -89,12 +89,8 @@ function containersOf(r: PolicyInput): Array<Record<string, unknown>> {
     return [...((podSpec?.initContainers as Array<Record<string, unknown>>) ?? []), ...((podSpec?.containers as Array<Record<string, unknown>>) ?? [])];
 }
 
-/** A tag or digest, and not latest. A digest reference (name@sha256:<hex>) ends in a ":" part too: the digest. */
-export function isPinnedImage(image: string): boolean {
-    const last = image.split("/").pop()!;
-    const tag = last.includes(":") ? last.slice(last.lastIndexOf(":") + 1) : "";
-    return tag !== "" && tag !== "latest";
-}
+/** A tag other than latest, or a whole digest: the same check as the stack config's. */
+export { isPinnedImage };
 
 /**
  * A wildcard resource: "*", or a "*" anywhere but in an S3 object key after a

@@ -9,6 +9,15 @@ type Cost = Pick<CostEstimate, "hourlyUsd" | "monthlyUsd" | "items"> & { parkedH
 const usd = (n: number) => `$${n.toFixed(2)}`;
 const signed = (n: number, digits = 2) => `${n > 0 ? "+" : n < 0 ? "−" : "±"}$${Math.abs(n).toFixed(digits)}`;
 
+/** A cost.json this version can compare (an older plan may lack items), or undefined. */
+export function asCost(value: unknown): Cost | undefined {
+    const v = value as Partial<Cost> | null;
+    const ok =
+        typeof v === "object" && v !== null && typeof v.hourlyUsd === "number" && typeof v.monthlyUsd === "number" && Array.isArray(v.items) &&
+        v.items.every((i) => typeof i === "object" && i !== null && typeof i.name === "string" && typeof i.hourlyUsd === "number");
+    return ok ? (v as Cost) : undefined;
+}
+
 export function costDiffRows(base: Cost | undefined, head: Cost): Array<{ name: string; base: number; head: number }> {
     // Stryker disable next-line ArrayDeclaration: a made-up base item has no name and 0 on both sides, so the filter below drops it.
     const baseItems = base?.items ?? [];

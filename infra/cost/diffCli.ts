@@ -4,7 +4,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { costDiffMarkdown } from "./diff";
+import { asCost, costDiffMarkdown } from "./diff";
 
 const [baseDir, headDir, ...stackArgs] = process.argv.slice(2);
 if (!baseDir || !headDir) {
@@ -22,6 +22,13 @@ const rows = stacks.map((stack) => {
         console.error(`no ${path.join(headDir, stack, "cost.json")}: run npm run plan -- --stack ${stack} --out ${path.join(headDir, stack)}`);
         process.exit(2);
     }
-    return { stack, base: read(baseDir, stack), head };
+    if (!asCost(head)) {
+        console.error(`${path.join(headDir, stack, "cost.json")} is not a cost estimate (hourlyUsd, monthlyUsd, items[] with name and hourlyUsd): rerun npm run plan -- --stack ${stack}`);
+        process.exit(2);
+    }
+    const base = read(baseDir, stack);
+    // An older or broken base plan is compared as no base (the stack shows as new), with a warning.
+    if (base !== undefined && !asCost(base)) console.error(`warning: ${path.join(baseDir, stack, "cost.json")} has no cost items this version can read: ${stack} is shown as new`);
+    return { stack, base: asCost(base), head };
 });
 console.log(costDiffMarkdown(rows));

@@ -50,11 +50,11 @@ describe("dnsLabel", () => {
 describe("pinnedImage", () => {
     const digest = "0123456789abcdef".repeat(4);
     it("accepts a tag or a sha256 digest, with registry ports and paths", () => {
-        const good = ["nginx:1.27", "registry.example.com:5000/team/app:v1.2.3", `repo/app@sha256:${digest}`, `app:${"v".repeat(128)}`, "app:1_x-y.z", `app:v1@sha256:${digest}`];
+        const good = ["nginx:1.27", "registry.example.com:5000/team/app:v1.2.3", `repo/app@sha256:${digest}`, `app:${"v".repeat(128)}`, "app:1_x-y.z", `app:v1@sha256:${digest}`, `app@sha512:${digest}${digest}`];
         expect(accepted(pinnedImage, good)).toEqual(good);
     });
     it("refuses an image without a tag (a registry port is not one), a bad tag or a malformed digest", () => {
-        const bad = ["nginx", "registry.example.com:5000/app", "nginx:-x", `app:${"v".repeat(129)}`, `app@sha256:${digest.slice(1)}`, `app@sha256:${digest.toUpperCase()}`, "app:", "app:v1@sha256:abc", `app@sha256:${digest}0`];
+        const bad = ["nginx", "registry.example.com:5000/app", "nginx:-x", `app:${"v".repeat(129)}`, `app@sha256:${digest.slice(1)}`, `app@sha256:${digest.toUpperCase()}`, "app:", "app:v1@sha256:abc", `app@sha256:${digest}0`, `app@sha512:${digest}`, "app@foo:v1"];
         expect(accepted(pinnedImage, bad)).toEqual([]);
         expect(messages(pinnedImage, "nginx")).toEqual(["must pin a tag or digest, e.g. <registry>/<image>:<version>"]);
     });

@@ -4,7 +4,7 @@
  * their formatting are worked out by hand.
  */
 import { describe, expect, it } from "vitest";
-import { costDiffMarkdown, costDiffRows } from "../../infra/cost/diff";
+import { asCost, costDiffMarkdown, costDiffRows } from "../../infra/cost/diff";
 
 const item = (name: string, hourlyUsd: number) => ({ name, quantity: 1, unitHourlyUsd: hourlyUsd, hourlyUsd });
 const cost = (monthlyUsd: number, items: Array<[string, number]>, parkedHourlyUsd?: number) => ({
@@ -91,5 +91,16 @@ describe("costDiffMarkdown", () => {
                 "_Estimated from `npm run plan` on both branches; usage-priced items (data transfer, logs) are not included._",
             ].join("\n"),
         );
+    });
+});
+
+describe("asCost", () => {
+    it("takes a cost.json with totals and named, priced items, and nothing else", () => {
+        const good = { hourlyUsd: 1, monthlyUsd: 730, items: [{ name: "a", hourlyUsd: 1 }] };
+        expect(asCost(good)).toBe(good);
+        expect(asCost({ hourlyUsd: 1, monthlyUsd: 730, items: [] })).toEqual({ hourlyUsd: 1, monthlyUsd: 730, items: [] });
+        for (const bad of [undefined, null, "x", {}, { hourlyUsd: 1, monthlyUsd: 730 }, { hourlyUsd: 1, monthlyUsd: 730, items: null }, { hourlyUsd: "1", monthlyUsd: 730, items: [] }, { hourlyUsd: 1, monthlyUsd: "730", items: [] }, { hourlyUsd: 1, monthlyUsd: 730, items: [null] }, { hourlyUsd: 1, monthlyUsd: 730, items: [{ name: 1, hourlyUsd: 1 }] }, { hourlyUsd: 1, monthlyUsd: 730, items: [{ name: "a", hourlyUsd: "1" }] }]) {
+            expect(asCost(bad), JSON.stringify(bad)).toBeUndefined();
+        }
     });
 });

@@ -282,6 +282,10 @@ describe("containers: pinned images and resources in every workload kind", () =>
         expect(isPinnedImage("registry.example.com:5000/img")).toBe(false);
         expect(isPinnedImage("nginx:latest")).toBe(false);
         expect(isPinnedImage("nginx:")).toBe(false);
+        // A digest must be whole: the part after "sha256:" is not a tag (the config refuses these too).
+        expect(isPinnedImage("app@sha256:abc")).toBe(false);
+        expect(isPinnedImage(`app:v1@sha256:${"ab".repeat(31)}`)).toBe(false);
+        expect(isPinnedImage(`app@sha512:${"cd".repeat(64)}`)).toBe(true);
         expect(isPinnedImage("nginx")).toBe(false);
     });
 });
