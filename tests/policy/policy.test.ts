@@ -1,18 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { evaluate, type PolicyInput } from "../../policy/rules";
+import { deployment, urn } from "./inputs";
 import { listStacks } from "../../infra/plan/stackFile";
 import { REPO_ROOT } from "../../infra/plan/render";
 import { renderStackFile, type Rendering } from "../harness/render";
 
-const urn = (stack: string, type: string, name: string) => `urn:pulumi:${stack}::mlserve::${type}::${name}`;
-const res = (type: string, props: Record<string, unknown>, extra: Partial<PolicyInput> = {}, stack = "dev"): PolicyInput => ({
-    type,
-    name: extra.name ?? "r",
-    urn: urn(stack, type, extra.name ?? "r"),
-    props,
-    ...extra,
-});
-const deployment = (container: Record<string, unknown>) => res("kubernetes:apps/v1:Deployment", { spec: { template: { spec: { containers: [{ name: "c", ...container }] } } } });
 const goodResources = { requests: { cpu: "1", memory: "1Gi" }, limits: { memory: "2Gi" } };
 
 /** Policy inputs from a rendering, with each resource's provider props resolved (as the engine gives them). */

@@ -6,23 +6,16 @@
 import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { environmentOf, evaluate, isPinnedImage, isWildcardResource, RULES, type PolicyInput, type Rule } from "../../policy/rules";
+import { deployment, res, urn } from "./inputs";
 
 const rule = (name: string): Rule => RULES.find((r) => r.name === name)!;
-const urn = (stack: string, type: string, name: string) => `urn:pulumi:${stack}::mlserve::${type}::${name}`;
-const res = (type: string, props: Record<string, unknown>, extra: Partial<PolicyInput> = {}, stack = "dev"): PolicyInput => ({
-    type,
-    name: extra.name ?? "r",
-    urn: urn(stack, type, extra.name ?? "r"),
-    props,
-    ...extra,
-});
+
 const check = (name: string, rs: PolicyInput[], env: "prod" | "nonprod" = "nonprod") => {
     const r = rule(name);
     return [...(r.resource ? rs.flatMap((x) => r.resource!(x, env)) : []), ...(r.stack ? r.stack(rs, env) : [])];
 };
 
 const gpuGroup = (instance: string, maxSize = 1) => res("aws:eks/nodeGroup:NodeGroup", { amiType: "AL2023_x86_64_NVIDIA", instanceTypes: [instance], scalingConfig: { maxSize } });
-const deployment = (container: Record<string, unknown>) => res("kubernetes:apps/v1:Deployment", { spec: { template: { spec: { containers: [{ name: "c", ...container }] } } } });
 const goodResources = { requests: { cpu: "1", memory: "1Gi" }, limits: { memory: "2Gi" } };
 
 describe("each rule passes a good resource and reports a bad one", () => {
