@@ -4,11 +4,17 @@
  * max_stop_sequences 4, max_top_n_tokens 5), each refusal naming the field and
  * the allowed range. Expected values are TGI's documented limits, written here.
  */
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_LIMITS, generateRequestSchema, jsonDepth, MAX_JSON_DEPTH } from "../../services/gateway/request";
 
-/** A variant with small, distinctive limits: max input 100, max total 200 (so max_new_tokens <= 199). */
-const small = generateRequestSchema({ maxInputTokens: 100, maxTotalTokens: 200 });
+/**
+ * A variant with small, distinctive limits: max input 100, max total 200 (so max_new_tokens <= 199).
+ * Built in beforeEach so the builder runs inside the tests (see vitest.mutation.config.mts on static coverage).
+ */
+let small: ReturnType<typeof generateRequestSchema>;
+beforeEach(() => {
+    small = generateRequestSchema({ maxInputTokens: 100, maxTotalTokens: 200 });
+});
 
 /** Each refusal as "path: message" (path "" is the request itself). */
 function problems(request: unknown, schema = small): string[] {

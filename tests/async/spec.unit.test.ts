@@ -4,7 +4,7 @@
  * whole Kubernetes objects of the gateway and the worker. Expected values are
  * written out by hand from the settings given.
  */
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import {
     ASYNC_NAMESPACE,
     GATEWAY,
@@ -32,13 +32,19 @@ const refs = {
     bucket: "mlserve-dev-async-jobs",
     region: "eu-west-1",
 };
-/** Settings away from every default, so each value below can only come from them. */
-const settings = asyncSchema.parse({
+/**
+ * Settings away from every default, so each value below can only come from them. Parsed in
+ * beforeEach so the schema runs inside the tests (see vitest.mutation.config.mts on static coverage).
+ */
+let settings: ReturnType<typeof asyncSchema.parse>;
+beforeEach(() => {
+    settings = asyncSchema.parse({
     maxReceiveCount: 7,
     modelTimeoutSeconds: 100,
     attempts: 2,
     worker: { concurrency: 3, minReplicas: 1, maxReplicas: 9, messagesPerReplica: 12, activationMessages: 2 },
     gateway: { minReplicas: 3, maxReplicas: 6, targetCpuUtilizationPercent: 55 },
+    });
 });
 const labels = (name: string) => ({ "app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "mlserve" });
 /** The first container's env of a rendered Deployment, by name. */

@@ -1,5 +1,5 @@
 /** infra/config/load.ts: the raw Pulumi config map to a StackConfig, or one ConfigError naming every problem. */
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { ConfigError, formatProblems, parkedConfigProblems, parseStackConfig, parseValue, type ConfigProblem } from "../../infra/config/load";
 
 const ctx = { project: "mlserve", stack: "dev", source: "Pulumi.dev.yaml" };
@@ -194,7 +194,12 @@ describe("warnings", () => {
 });
 
 describe("the parked form", () => {
-    const { config } = parseStackConfig(flat(quiet), ctx);
+    // Parsed inside each test (beforeEach), not here: code run in a describe body is "static"
+    // coverage to Stryker, which then reruns every test for each mutant it reaches.
+    let config: ReturnType<typeof parseStackConfig>["config"];
+    beforeEach(() => {
+        config = parseStackConfig(flat(quiet), ctx).config;
+    });
 
     it("is validated with the same schema and rules, each problem saying it is about the parked form", () => {
         const seen: boolean[] = [];

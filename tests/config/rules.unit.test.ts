@@ -4,7 +4,8 @@ import { z } from "zod";
 import { at, eachItem, minNotAboveMax, rule, validItems } from "../../infra/config/rules";
 import { didYouMean, editDistance } from "../../infra/config/suggest";
 
-const positive = rule({ n: z.int().default(1) }, (v) => (v.n < 0 ? [{ path: ["n"], input: v.n, message: "negative" }] : []));
+/** Built per call so rule() runs inside the tests (see vitest.mutation.config.mts on static coverage). */
+const positive = (input: unknown) => rule({ n: z.int().default(1) }, (v) => (v.n < 0 ? [{ path: ["n"], input: v.n, message: "negative" }] : []))(input);
 
 describe("rule helpers", () => {
     it("a rule runs on its parsed fields, with defaults, and says nothing when they do not parse", () => {
