@@ -1,7 +1,8 @@
 /**
  * Local SQS/S3 servers as real child processes on 127.0.0.1 (tests, benchmark):
  * fauxqs (SQS + S3, fast; ignores S3 conditional writes) and moto's server (S3
- * answering If-None-Match / If-Match with 412 as S3 does). Dev only.
+ * answering If-None-Match / If-Match with 412 as S3 does, served one request at a
+ * time by testing/local/moto_s3.py so those writes stay atomic). Dev only.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
@@ -74,12 +75,40 @@ export function findMotoServer(): string {
     throw new Error("moto_server not found (looked in .venv/bin and PATH): run `npm run tools:install` (installs moto[server] from .ci/requirements.txt into .venv)");
 }
 
-export async function startMotoServer(): Promise<LocalServer> {
-    const bin = findMotoServer();
+/** The Python that has moto: the interpreter on moto_server's `#!` line. */
+export function motoPython(motoServer = findMotoServer()): string {
+    const first = fs.readFileSync(motoServer, "utf8").split("\n", 1)[0]!;
+    const python = first.startsWith("#!") ? first.slice(2).trim() : "";
+    if (!python || /\s/.test(python)) throw new Error(`${motoServer}: expected a "#!/path/to/python" first line, found ${JSON.stringify(first)}; reinstall moto with \`npm run tools:install\``);
+    return python;
+}
+
+export interface MotoOptions {
+    /** Python's thread switch interval in the server (tests: tiny, to widen any race). Default Python's (5 ms). */
+    switchIntervalSeconds?: number;
+}
+
+/**
+ * moto's S3 on 127.0.0.1 through testing/local/moto_s3.py, not moto_server: moto checks a
+ * conditional write and then writes with nothing held between on a threaded server, so two
+ * concurrent If-None-Match PUTs could both succeed (tests/async/localS3.test.ts); S3's are atomic.
+ */
+export async function startMotoServer(o: MotoOptions = {}): Promise<LocalServer> {
+    const python = motoPython();
     const port = await freePort();
-    const child = spawn(bin, ["-H", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
+    const args = [path.join(ROOT, "testing", "local", "moto_s3.py"), "--host", "127.0.0.1", "--port", String(port)];
+    if (o.switchIntervalSeconds !== undefined) args.push("--switch-interval", String(o.switchIntervalSeconds));
+    // stderr drained (werkzeug logs every request there), its tail kept for a failed start.
+    const child = spawn(python, args, { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + String(d)).slice(-2000)));
     const endpoint = `http://127.0.0.1:${port}`;
-    await waitForHttp(`${endpoint}/moto-api/`, "moto_server", child);
+    try {
+        await waitForHttp(`${endpoint}/moto-api/`, "moto's S3 server (testing/local/moto_s3.py)", child);
+    } catch (e) {
+        child.kill("SIGKILL");
+        throw new Error(`${(e as Error).message}; its stderr ends: ${stderr.trim() || "(nothing)"}`);
+    }
     return { endpoint, child, stop: stopper(child) };
 }
 

@@ -1,0 +1,68 @@
+/**
+ * The local S3 stand-in (moto, started by testing/local/servers.ts) must keep what the job
+ * store relies on: a conditional write is atomic, as on S3. moto checks If-None-Match /
+ * If-Match and then writes, with no lock between, on a threaded server, so two concurrent
+ * writers can both pass the check: seen once in CI under load as two 202s for one
+ * Idempotency-Key, and reproduced with this file against stock `moto_server` 5.2.5 run with
+ * a 1 µs thread switch interval (2 winners for one key in both tests). The stand-in is
+ * started here with that same interval, which widens any check-then-act window.
+ * Many concurrent racers on a few keys, bounded; loopback only.
+ */
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3ServiceException } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { awsClients } from "../../services/shared/aws";
+import { startMotoServer, type LocalServer } from "../../testing/local/servers";
+
+const KEYS = 25;
+const RACERS = 12;
+
+let moto: LocalServer;
+beforeAll(async () => {
+    moto = await startMotoServer({ switchIntervalSeconds: 1e-6 });
+});
+afterAll(async () => {
+    await moto?.stop();
+});
+
+/** "ok" for a write S3 took, else the error code it answered with. */
+async function outcome(write: Promise<unknown>): Promise<string> {
+    try {
+        await write;
+        return "ok";
+    } catch (e) {
+        if (e instanceof S3ServiceException) return e.name;
+        throw e;
+    }
+}
+
+describe("moto as the local S3", () => {
+    it("of concurrent If-None-Match: * writes to one key, exactly one wins and it is what the key holds", async () => {
+        const { s3 } = awsClients({ region: "us-east-1", s3Endpoint: moto.endpoint });
+        const Bucket = "atomic-puts";
+        await s3.send(new CreateBucketCommand({ Bucket }));
+        for (let k = 0; k < KEYS; k++) {
+            const Key = `jobs/${k}`;
+            const results = await Promise.all(
+                Array.from({ length: RACERS }, (_, racer) => outcome(s3.send(new PutObjectCommand({ Bucket, Key, Body: `racer-${racer}`, IfNoneMatch: "*" })))),
+            );
+            const winners = results.flatMap((r, racer) => (r === "ok" ? [racer] : []));
+            expect({ key: Key, winners: winners.length, others: [...new Set(results.filter((r) => r !== "ok"))] }).toEqual({ key: Key, winners: 1, others: ["PreconditionFailed"] });
+            const held = await (await s3.send(new GetObjectCommand({ Bucket, Key }))).Body!.transformToString();
+            expect(held).toBe(`racer-${winners[0]}`);
+        }
+    }, 60_000);
+
+    it("of concurrent If-Match writes against one ETag, exactly one wins", async () => {
+        const { s3 } = awsClients({ region: "us-east-1", s3Endpoint: moto.endpoint });
+        const Bucket = "atomic-updates";
+        await s3.send(new CreateBucketCommand({ Bucket }));
+        for (let k = 0; k < KEYS; k++) {
+            const Key = `jobs/${k}`;
+            const { ETag } = await s3.send(new PutObjectCommand({ Bucket, Key, Body: "initial" }));
+            const results = await Promise.all(
+                Array.from({ length: RACERS }, (_, racer) => outcome(s3.send(new PutObjectCommand({ Bucket, Key, Body: `racer-${racer}`, IfMatch: ETag })))),
+            );
+            expect({ key: Key, winners: results.filter((r) => r === "ok").length, others: [...new Set(results.filter((r) => r !== "ok"))] }).toEqual({ key: Key, winners: 1, others: ["PreconditionFailed"] });
+        }
+    }, 60_000);
+});
