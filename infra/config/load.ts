@@ -53,8 +53,9 @@ export function parseStackConfig(
     const allowed = [...MLSERVE_KEYS, ...SECRET_KEYS];
 
     for (const [fullKey, value] of Object.entries(raw)) {
-        const [ns, key] = splitKey(fullKey);
-        if (ns !== NAMESPACE || key === undefined) continue;
+        // Other namespaces (aws:region, pulumi:tags, ...) are not this loader's to check.
+        if (!fullKey.startsWith(`${NAMESPACE}:`)) continue;
+        const key = fullKey.slice(NAMESPACE.length + 1);
         const secretKey = SECRET_KEYS.find((k) => k === key);
         if (secretKey) {
             // Never echo the value: it is a credential, even when it was stored in the clear by mistake.
@@ -165,11 +166,6 @@ function configWarnings(c: StackConfig): string[] {
     return warnings;
 }
 
-function splitKey(fullKey: string): [string, string | undefined] {
-    const i = fullKey.indexOf(":");
-    return i < 0 ? [fullKey, undefined] : [fullKey.slice(0, i), fullKey.slice(i + 1)];
-}
-
 /** Pulumi stores structured values as JSON strings and scalars as plain strings. */
 export function parseValue(value: string): unknown {
     try {
@@ -186,8 +182,12 @@ function pathText(path: readonly PropertyKey[]): string {
     );
 }
 
-/** The keys the schema declares for the object at `path`, for "did you mean". */
-function knownKeysAt(path: readonly PropertyKey[]): string[] {
+/**
+ * The keys `root` declares for the object at `path` (a zod issue's path), for "did you mean":
+ * through objects, records and arrays, and the wrappers zod puts around them. The stack schema
+ * uses only some of these today (prefault); the others keep the hint working when it changes.
+ */
+export function knownKeysAt(path: readonly PropertyKey[], root: unknown = stackConfigSchema): string[] {
     type Def = { type: string; innerType?: unknown; in?: unknown; shape?: Record<string, unknown>; valueType?: unknown; element?: unknown };
     const defOf = (s: unknown) => (s as { def?: Def } | undefined)?.def;
     const unwrap = (s: unknown): unknown => {
@@ -197,7 +197,7 @@ function knownKeysAt(path: readonly PropertyKey[]): string[] {
         }
         return cur;
     };
-    let schema = unwrap(stackConfigSchema);
+    let schema = unwrap(root);
     for (const seg of path) {
         const d = defOf(schema);
         if (d?.type === "object") schema = unwrap(d.shape?.[String(seg)]);

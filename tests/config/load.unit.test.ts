@@ -1,6 +1,7 @@
 /** infra/config/load.ts: the raw Pulumi config map to a StackConfig, or one ConfigError naming every problem. */
 import { beforeEach, describe, expect, it } from "vitest";
-import { ConfigError, formatProblems, parkedConfigProblems, parseStackConfig, parseValue, type ConfigProblem } from "../../infra/config/load";
+import { z } from "zod";
+import { ConfigError, formatProblems, knownKeysAt, parkedConfigProblems, parseStackConfig, parseValue, type ConfigProblem } from "../../infra/config/load";
 
 const ctx = { project: "mlserve", stack: "dev", source: "Pulumi.dev.yaml" };
 const flat = (config: Record<string, unknown>, base: Record<string, string> = { "aws:region": "us-east-1", "mlserve:lifecycle": '{"owner":"me"}' }): Record<string, string> => ({
@@ -23,7 +24,7 @@ const warnings = (config: Record<string, unknown>) => parseStackConfig(flat({ ..
 
 describe("a valid config", () => {
     it("comes back with the project, stack, region and no secrets, and only mlserve: keys are read", () => {
-        const { config, warnings: w } = parseStackConfig(flat({ ...quiet, "aws:profile": "x", "other:thing": "1", nocolon: "2" }), ctx);
+        const { config, warnings: w } = parseStackConfig(flat({ ...quiet, "aws:profile": "x", "other:thing": "1", nocolon: "2", mlservex: "3", "mlservex:y": "4" }), ctx);
         expect([config.project, config.stack, config.region, config.secrets]).toEqual(["mlserve", "dev", "us-east-1", {}]);
         expect(config.variants.map((v) => v.name)).toEqual(["a"]);
         expect(w).toEqual([]);
@@ -109,6 +110,39 @@ describe("the error", () => {
         expect(problems({ "mlserve:async": { images: { gatway: "r/g:1" } } })).toEqual([
             { path: "mlserve:async.images.gatway", message: 'unknown key; did you mean "gateway"?; known keys here: gateway, worker' },
         ]);
+    });
+
+    it("the keys known at a path are found through records, arrays and every zod wrapper around them", () => {
+        const leaf = () => z.strictObject({ x: z.int(), y: z.string() });
+        const root = z.strictObject({
+            plain: leaf(),
+            withDefault: leaf().default({ x: 1, y: "a" }),
+            withPrefault: leaf().prefault({ x: 1, y: "a" }),
+            optional: leaf().optional(),
+            nullable: leaf().nullable(),
+            // .transform() wraps the object in a pipe whose input is the object.
+            transformed: leaf().transform((v) => v.x),
+            byName: z.record(z.string(), leaf()),
+            list: z.array(leaf().optional()),
+            nested: z.strictObject({ deeper: z.array(z.record(z.string(), leaf().nullable())) }).optional(),
+            scalar: z.int(),
+        });
+        const at = (...path: PropertyKey[]) => knownKeysAt(path, root);
+        expect(at()).toEqual(["plain", "withDefault", "withPrefault", "optional", "nullable", "transformed", "byName", "list", "nested", "scalar"]);
+        for (const key of ["plain", "withDefault", "withPrefault", "optional", "nullable", "transformed"]) expect(at(key), key).toEqual(["x", "y"]);
+        expect(at("byName", "any")).toEqual(["x", "y"]);
+        expect(at("list", 3)).toEqual(["x", "y"]);
+        expect(at("nested")).toEqual(["deeper"]);
+        expect(at("nested", "deeper", 0, "k")).toEqual(["x", "y"]);
+        // Not an object there, or no such key: nothing to suggest.
+        expect(at("scalar")).toEqual([]);
+        expect(at("scalar", "below")).toEqual([]);
+        expect(at("missing")).toEqual([]);
+        expect(at("missing", "deeper", 0)).toEqual([]);
+        expect(at("list")).toEqual([]);
+        expect(at("plain", "x")).toEqual([]);
+        // The stack schema is the default root.
+        expect(knownKeysAt(["addons", "kserve"])).toEqual(["enabled", "deploymentMode"]);
     });
 
     it("a problem with no value shows none (a missing key, a rule on a missing field)", () => {

@@ -274,6 +274,8 @@ describe("containers: pinned images and resources in every workload kind", () =>
         expect(isPinnedImage(`registry.example.com:5000/img@sha256:${"ab".repeat(32)}`)).toBe(true);
         expect(isPinnedImage("registry.example.com:5000/img")).toBe(false);
         expect(isPinnedImage("nginx:latest")).toBe(false);
+        // Only the tag latest floats; a tag that starts with it is another tag.
+        expect(isPinnedImage("nginx:latest-1.27")).toBe(true);
         expect(isPinnedImage("nginx:")).toBe(false);
         // A digest must be whole: the part after "sha256:" is not a tag (the config refuses these too).
         expect(isPinnedImage("app@sha256:abc")).toBe(false);
