@@ -59,4 +59,16 @@ describe("README", () => {
         expect(code).not.toMatch(/\bnpm (ci|test)\b/);
         expect(code).not.toMatch(/PATH=/);
     });
+
+    it(".ci/run then runs mutation testing, only after the quick start passed, and fails with it", () => {
+        const ci = fs.readFileSync(path.join(REPO_ROOT, ".ci", "run"), "utf8");
+        const code = ci.split("\n").filter((l) => !l.trim().startsWith("#")).join("\n");
+        const quickStart = code.indexOf("for command in");
+        const gate = code.indexOf('if [ "$status" -ne 0 ]; then exit "$status"; fi');
+        const mutation = code.indexOf("npm run test:mutation || { status=$?;");
+        expect([quickStart > 0, gate > quickStart, mutation > gate]).toEqual([true, true, true]);
+        expect(code.trimEnd().endsWith('exit "$status"')).toBe(true);
+        // The README says so where it describes the mutation run.
+        expect(readme).toMatch(/Where it runs: in CI \(`\.ci\/run`/);
+    });
 });
