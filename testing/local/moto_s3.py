@@ -30,7 +30,14 @@ def atomic(app):
     def serve_one(environ, start_response):
         with lock:
             # The body too: a lazy response would run moto's code after the lock is released.
-            return list(app(environ, start_response))
+            body = app(environ, start_response)
+            try:
+                return list(body)
+            finally:
+                # As a WSGI server does: the response's close() runs its on-close callbacks.
+                close = getattr(body, "close", None)
+                if close is not None:
+                    close()
 
     return serve_one
 

@@ -75,11 +75,20 @@ export function findMotoServer(): string {
     throw new Error("moto_server not found (looked in .venv/bin and PATH): run `npm run tools:install` (installs moto[server] from .ci/requirements.txt into .venv)");
 }
 
-/** The Python that has moto: the interpreter on moto_server's `#!` line. */
+/**
+ * The Python that has moto: the venv's python3 beside moto_server, else the interpreter on
+ * moto_server's `#!` line (not a shell or env wrapper, which pip writes for long or spaced paths).
+ */
 export function motoPython(motoServer = findMotoServer()): string {
+    const beside = path.join(path.dirname(motoServer), "python3");
+    if (fs.existsSync(beside)) return beside;
     const first = fs.readFileSync(motoServer, "utf8").split("\n", 1)[0]!;
     const python = first.startsWith("#!") ? first.slice(2).trim() : "";
-    if (!python || /\s/.test(python)) throw new Error(`${motoServer}: expected a "#!/path/to/python" first line, found ${JSON.stringify(first)}; reinstall moto with \`npm run tools:install\``);
+    const fix = "reinstall moto into the project venv with `npm run tools:install`";
+    if (!python || /\s/.test(python) || !/python[\d.]*$/.test(path.basename(python))) {
+        throw new Error(`${motoServer}: no python3 beside it and its first line ${JSON.stringify(first)} names no Python interpreter; ${fix}`);
+    }
+    if (!fs.existsSync(python)) throw new Error(`${motoServer}: its interpreter ${python} does not exist; ${fix}`);
     return python;
 }
 
@@ -102,6 +111,8 @@ export async function startMotoServer(o: MotoOptions = {}): Promise<LocalServer>
     const child = spawn(python, args, { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + String(d)).slice(-2000)));
+    // A spawn failure (ENOENT, EACCES) is an 'error' event: keep it for the message below.
+    child.on("error", (e) => (stderr += `\n${e.message}`));
     const endpoint = `http://127.0.0.1:${port}`;
     try {
         await waitForHttp(`${endpoint}/moto-api/`, "moto's S3 server (testing/local/moto_s3.py)", child);

@@ -9,9 +9,12 @@
  * Many concurrent racers on a few keys, bounded; loopback only.
  */
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3ServiceException } from "@aws-sdk/client-s3";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awsClients } from "../../services/shared/aws";
-import { startMotoServer, type LocalServer } from "../../testing/local/servers";
+import { motoPython, startMotoServer, type LocalServer } from "../../testing/local/servers";
 
 const KEYS = 25;
 const RACERS = 12;
@@ -65,4 +68,41 @@ describe("moto as the local S3", () => {
             expect({ key: Key, winners: results.filter((r) => r === "ok").length, others: [...new Set(results.filter((r) => r !== "ok"))] }).toEqual({ key: Key, winners: 1, others: ["PreconditionFailed"] });
         }
     }, 60_000);
+});
+
+describe("which Python runs moto", () => {
+    const made: string[] = [];
+    const tempDir = (prefix: string) => {
+        made.push(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
+        return made.at(-1)!;
+    };
+    afterAll(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+    /** A bin folder holding a moto_server script with this first line, and python3 beside it or not. */
+    function bin(firstLine: string, withPython: boolean): string {
+        const dir = tempDir("moto-bin-");
+        fs.writeFileSync(path.join(dir, "moto_server"), `${firstLine}\nimport moto\n`);
+        if (withPython) fs.writeFileSync(path.join(dir, "python3"), "");
+        return path.join(dir, "moto_server");
+    }
+    const fix = "reinstall moto into the project venv with `npm run tools:install`";
+
+    it("the venv's python3 beside moto_server, whatever its first line says", () => {
+        const server = bin("#!/bin/sh", true);
+        expect(motoPython(server)).toBe(path.join(path.dirname(server), "python3"));
+    });
+
+    it("else the interpreter on its #! line, when that is a Python that exists", () => {
+        const python = path.join(tempDir("venv-"), "python3.11");
+        fs.writeFileSync(python, "");
+        expect(motoPython(bin(`#!${python}`, false))).toBe(python);
+    });
+
+    it("a shell or env wrapper, or a Python that is gone, is refused with the fix", () => {
+        for (const first of ["#!/bin/sh", "#!/usr/bin/env python3", "import moto"]) {
+            const server = bin(first, false);
+            expect(() => motoPython(server)).toThrow(`${server}: no python3 beside it and its first line ${JSON.stringify(first)} names no Python interpreter; ${fix}`);
+        }
+        const gone = bin("#!/nonexistent/venv/bin/python3.11", false);
+        expect(() => motoPython(gone)).toThrow(`${gone}: its interpreter /nonexistent/venv/bin/python3.11 does not exist; ${fix}`);
+    });
 });

@@ -79,3 +79,73 @@ def test_atomic_runs_a_lazy_body_inside_the_lock():
     for t in threads:
         t.join(timeout=10)
     assert results == [[b"x"]] * 4 and lock_probe.is_set()
+
+
+# moto's real S3 app, with its existence check slowed down: the window between moto's
+# If-None-Match check and its write (moto/s3/responses.py put_object) made wide on purpose.
+def serve(app):
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_port}"
+
+
+def put(url, body, headers=None):
+    import urllib.error
+    import urllib.request
+
+    # Shaped like the AWS SDK's (moto checks no signature): anonymous writes to an existing key get 403.
+    signed = {"Authorization": "AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0"}
+    request = urllib.request.Request(url, data=body, method="PUT", headers={**signed, **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def conditional_put_race(wrap, monkeypatch, writers=6):
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from moto.s3.models import S3Backend
+
+    real_get_object = S3Backend.get_object
+
+    def slow_get_object(self, *args, **kwargs):
+        found = real_get_object(self, *args, **kwargs)
+        time.sleep(0.05)
+        return found
+
+    monkeypatch.setattr(S3Backend, "get_object", slow_get_object)
+    server, endpoint = serve(wrap(DomainDispatcherApplication(create_backend_app)))
+    try:
+        bucket = f"race-{wrap.__name__}"
+        assert put(f"{endpoint}/{bucket}", b"") == 200
+        barrier = threading.Barrier(writers)
+        statuses = []
+
+        def write(i):
+            barrier.wait()
+            statuses.append(put(f"{endpoint}/{bucket}/jobs/1", f"writer-{i}".encode(), {"If-None-Match": "*"}))
+
+        threads = [threading.Thread(target=write, args=(i,)) for i in range(writers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        return sorted(statuses)
+    finally:
+        server.shutdown()
+
+
+def unwrapped(app):
+    return app
+
+
+def test_stock_moto_lets_two_if_none_match_puts_win_when_its_check_is_slow(monkeypatch):
+    # The control: moto as moto_server serves it loses S3's atomicity, so the next test means something.
+    assert conditional_put_race(unwrapped, monkeypatch).count(200) > 1
+
+
+def test_behind_atomic_exactly_one_if_none_match_put_wins(monkeypatch):
+    assert conditional_put_race(atomic, monkeypatch) == [200] + [412] * 5
