@@ -27,20 +27,29 @@ def check_then_act_app():
     return app
 
 
-def race(app, writers=8):
-    statuses = []
-    barrier = threading.Barrier(writers)
+def concurrently(n, work, timeout=30):
+    """work(0..n-1), each on its own thread, all released at once; bounded wait."""
+    barrier = threading.Barrier(n)
 
-    def write(i):
+    def run(i):
         barrier.wait()
-        body = app({"PATH_INFO": "/jobs/1", "writer": i}, lambda status, headers: statuses.append(status))
-        assert b"".join(body) in (b"exists", b"written")
+        work(i)
 
-    threads = [threading.Thread(target=write, args=(i,)) for i in range(writers)]
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=10)
+        t.join(timeout=timeout)
+
+
+def race(app, writers=8):
+    statuses = []
+
+    def write(i):
+        body = app({"PATH_INFO": "/jobs/1", "writer": i}, lambda status, headers: statuses.append(status))
+        assert b"".join(body) in (b"exists", b"written")
+
+    concurrently(writers, write)
     return sorted(statuses)
 
 
@@ -121,18 +130,8 @@ def conditional_put_race(wrap, monkeypatch, writers=6):
     try:
         bucket = f"race-{wrap.__name__}"
         assert put(f"{endpoint}/{bucket}", b"") == 200
-        barrier = threading.Barrier(writers)
         statuses = []
-
-        def write(i):
-            barrier.wait()
-            statuses.append(put(f"{endpoint}/{bucket}/jobs/1", f"writer-{i}".encode(), {"If-None-Match": "*"}))
-
-        threads = [threading.Thread(target=write, args=(i,)) for i in range(writers)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=30)
+        concurrently(writers, lambda i: statuses.append(put(f"{endpoint}/{bucket}/jobs/1", f"writer-{i}".encode(), {"If-None-Match": "*"})))
         return sorted(statuses)
     finally:
         server.shutdown()
