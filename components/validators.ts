@@ -39,16 +39,19 @@ export function hasTagOrDigest(image: string): boolean {
     return /:\w[\w.-]{0,127}$/.test(image);
 }
 
+/** The floating tag `latest` (a tag that merely starts with it, `latest-1.27`, is another tag). */
+const isLatestTag = (image: string) => /:latest$/.test(image);
+
 /** A tag other than `latest`, or a digest: what the config and the policy pack accept. */
 export function isPinnedImage(image: string): boolean {
-    return hasTagOrDigest(image) && !/:latest$/.test(image);
+    return hasTagOrDigest(image) && !isLatestTag(image);
 }
 
 /** A container image reference with an explicit tag or digest, never `latest`. */
 export const pinnedImage = z
     .string()
     .refine(hasTagOrDigest, { message: "must pin a tag or digest, e.g. <registry>/<image>:<version>" })
-    .refine((s) => !/:latest$/.test(s), { message: "must not use the floating tag latest; pin a version" });
+    .refine((s) => !isLatestTag(s), { message: "must not use the floating tag latest; pin a version" });
 
 /** Kubernetes label rules (qualified name, optional DNS prefix), as EKS node groups enforce them. */
 export const labelKey = z

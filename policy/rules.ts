@@ -89,9 +89,6 @@ function containersOf(r: PolicyInput): Array<Record<string, unknown>> {
     return [...((podSpec?.initContainers as Array<Record<string, unknown>>) ?? []), ...((podSpec?.containers as Array<Record<string, unknown>>) ?? [])];
 }
 
-/** A tag other than latest, or a whole digest: the same check as the stack config's. */
-export { isPinnedImage };
-
 /**
  * A wildcard resource: "*", or a "*" anywhere but in an S3 object key after a
  * fixed bucket and a non-empty prefix (arn:aws:s3:::bucket/results/* is scoped;

@@ -22,13 +22,15 @@ const rows = stacks.map((stack) => {
         console.error(`no ${path.join(headDir, stack, "cost.json")}: run npm run plan -- --stack ${stack} --out ${path.join(headDir, stack)}`);
         process.exit(2);
     }
-    if (!asCost(head)) {
+    const headCost = asCost(head);
+    if (!headCost) {
         console.error(`${path.join(headDir, stack, "cost.json")} is not a cost estimate (hourlyUsd, monthlyUsd, items[] with name and hourlyUsd): rerun npm run plan -- --stack ${stack}`);
         process.exit(2);
     }
     const base = read(baseDir, stack);
+    const baseCost = asCost(base);
     // An older or broken base plan is compared as no base (the stack shows as new), with a warning.
-    if (base !== undefined && !asCost(base)) console.error(`warning: ${path.join(baseDir, stack, "cost.json")} has no cost items this version can read: ${stack} is shown as new`);
-    return { stack, base: asCost(base), head };
+    if (base !== undefined && !baseCost) console.error(`warning: ${path.join(baseDir, stack, "cost.json")} has no cost items this version can read: ${stack} is shown as new`);
+    return { stack, base: baseCost, head: headCost };
 });
 console.log(costDiffMarkdown(rows));

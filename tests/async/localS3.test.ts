@@ -38,6 +38,12 @@ async function outcome(write: Promise<unknown>): Promise<string> {
     }
 }
 
+/** RACERS writes to one key at once: which racers S3 took, and the other answers it gave. */
+async function race(write: (racer: number) => Promise<unknown>): Promise<{ winners: number[]; others: string[] }> {
+    const results = await Promise.all(Array.from({ length: RACERS }, (_, racer) => outcome(write(racer))));
+    return { winners: results.flatMap((r, racer) => (r === "ok" ? [racer] : [])), others: [...new Set(results.filter((r) => r !== "ok"))] };
+}
+
 describe("moto as the local S3", () => {
     it("of concurrent If-None-Match: * writes to one key, exactly one wins and it is what the key holds", async () => {
         const { s3 } = awsClients({ region: "us-east-1", s3Endpoint: moto.endpoint });
@@ -45,11 +51,8 @@ describe("moto as the local S3", () => {
         await s3.send(new CreateBucketCommand({ Bucket }));
         for (let k = 0; k < KEYS; k++) {
             const Key = `jobs/${k}`;
-            const results = await Promise.all(
-                Array.from({ length: RACERS }, (_, racer) => outcome(s3.send(new PutObjectCommand({ Bucket, Key, Body: `racer-${racer}`, IfNoneMatch: "*" })))),
-            );
-            const winners = results.flatMap((r, racer) => (r === "ok" ? [racer] : []));
-            expect({ key: Key, winners: winners.length, others: [...new Set(results.filter((r) => r !== "ok"))] }).toEqual({ key: Key, winners: 1, others: ["PreconditionFailed"] });
+            const { winners, others } = await race((racer) => s3.send(new PutObjectCommand({ Bucket, Key, Body: `racer-${racer}`, IfNoneMatch: "*" })));
+            expect({ key: Key, winners: winners.length, others }).toEqual({ key: Key, winners: 1, others: ["PreconditionFailed"] });
             const held = await (await s3.send(new GetObjectCommand({ Bucket, Key }))).Body!.transformToString();
             expect(held).toBe(`racer-${winners[0]}`);
         }
@@ -62,10 +65,8 @@ describe("moto as the local S3", () => {
         for (let k = 0; k < KEYS; k++) {
             const Key = `jobs/${k}`;
             const { ETag } = await s3.send(new PutObjectCommand({ Bucket, Key, Body: "initial" }));
-            const results = await Promise.all(
-                Array.from({ length: RACERS }, (_, racer) => outcome(s3.send(new PutObjectCommand({ Bucket, Key, Body: `racer-${racer}`, IfMatch: ETag })))),
-            );
-            expect({ key: Key, winners: results.filter((r) => r === "ok").length, others: [...new Set(results.filter((r) => r !== "ok"))] }).toEqual({ key: Key, winners: 1, others: ["PreconditionFailed"] });
+            const { winners, others } = await race((racer) => s3.send(new PutObjectCommand({ Bucket, Key, Body: `racer-${racer}`, IfMatch: ETag })));
+            expect({ key: Key, winners: winners.length, others }).toEqual({ key: Key, winners: 1, others: ["PreconditionFailed"] });
         }
     }, 60_000);
 });

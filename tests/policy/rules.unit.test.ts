@@ -5,7 +5,9 @@
  */
 import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
-import { environmentOf, evaluate, isPinnedImage, isWildcardResource, RULES, type PolicyInput, type Rule } from "../../policy/rules";
+// isPinnedImage is the stack config's check too (components/validators.ts); the pack uses it for every container.
+import { isPinnedImage } from "../../components/validators";
+import { environmentOf, evaluate, isWildcardResource, RULES, type PolicyInput, type Rule } from "../../policy/rules";
 import { deployment, res, urn } from "./inputs";
 
 const rule = (name: string): Rule => RULES.find((r) => r.name === name)!;
